@@ -1,0 +1,304 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Process bootstrap: when the preload finds itself in a CPython process, it
+ * arranges for the pyust module of that interpreter's version to be imported
+ * once the interpreter is initialized, just before the main program runs.
+ *
+ * The library does not link libpython: the Python C API is looked up at run
+ * time, so that one build serves every CPython, and processes that are not
+ * Python (sh, make, curl inheriting LD_PRELOAD) are left alone.
+ *
+ * Two triggers, because CPython's main() is usually linked into the
+ * executable and cannot be interposed:
+ * - an audit hook (PySys_AddAuditHook is safe before Py_Initialize), whose
+ *   cpython.run_* events fire right before a script, -c, -m, stdin or the
+ *   REPL runs;
+ * - interposed Py_Initialize*, for programs that embed a shared libpython.
+ */
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyust-preload.h"
+
+#define PY_FILE_INPUT 257 /* Py_file_input, the same in every CPython 3 */
+
+typedef void PyObj;
+typedef int (*audit_hook_fn)(const char *event, PyObj *args, void *data);
+
+/* The part of the C API the bootstrap uses; all of it exists in 3.8 to 3.13. */
+static struct {
+	int (*IsInitialized)(void);
+	const char *(*GetVersion)(void);
+	int (*AddAuditHook)(audit_hook_fn hook, void *data);
+	PyObj *(*Dict_New)(void);
+	int (*Dict_SetItemString)(PyObj *d, const char *k, PyObj *v);
+	PyObj *(*Dict_GetItemString)(PyObj *d, const char *k);
+	PyObj *(*Eval_GetBuiltins)(void);
+	PyObj *(*Run_StringFlags)(const char *s, int start, PyObj *g, PyObj *l, void *flags);
+	PyObj *(*Unicode_DecodeFSDefault)(const char *s);
+	const char *(*Unicode_AsUTF8)(PyObj *s);
+	PyObj *(*List_New)(long n);
+	int (*List_Append)(PyObj *l, PyObj *o);
+	void (*Err_Fetch)(PyObj **t, PyObj **v, PyObj **tb);
+	void (*Err_Restore)(PyObj *t, PyObj *v, PyObj *tb);
+	void (*Err_Clear)(void);
+	void (*DecRef)(PyObj *o);
+} py;
+
+enum boot_state {
+	BOOT_OFF,	/* not a supported CPython, or nothing to do */
+	BOOT_WAITING,	/* hook in place, interpreter not running the program yet */
+	BOOT_RUNNING,	/* importing the module (events it causes are ignored) */
+	BOOT_DONE,
+};
+
+/* Changed with the GIL held, or before any thread exists. */
+static enum boot_state state = BOOT_OFF;
+/* Set while the interpreter's own main (Py_Main, Py_BytesMain) runs. */
+static int in_py_main;
+static int py_major, py_minor;
+static char libdir[PATH_MAX];
+
+/* Imports the module from the dirs given, else from sys.path; returns why not. */
+static const char boot_source[] =
+	"def _boot(dirs):\n"
+	"    import sys\n"
+	"    if 'pyust' in sys.modules:\n"
+	"        return None\n"
+	"    try:\n"
+	"        from importlib.machinery import PathFinder\n"
+	"        from importlib.util import module_from_spec\n"
+	"        spec = PathFinder.find_spec('pyust', dirs) or PathFinder.find_spec('pyust')\n"
+	"        if spec is None:\n"
+	"            return ('no pyust module for Python %d.%d (looked in %s and sys.path)'\n"
+	"                    % (sys.version_info[:2] + (', '.join(dirs),)))\n"
+	"        mod = module_from_spec(spec)\n"
+	"        sys.modules['pyust'] = mod\n"
+	"        try:\n"
+	"            spec.loader.exec_module(mod)\n"
+	"        except BaseException:\n"
+	"            del sys.modules['pyust']\n"
+	"            raise\n"
+	"    except BaseException as e:\n"
+	"        return 'could not load the pyust module: %s: %s' % (type(e).__name__, e)\n"
+	"    return None\n"
+	"_result = _boot(_dirs)\n";
+
+static int lookup_api(void)
+{
+#define PY_SYM(field, name)                                                                        \
+	do {                                                                                       \
+		*(void **)&py.field = dlsym(RTLD_DEFAULT, name);                                  \
+		if (!py.field)                                                                     \
+			return -1;                                                                 \
+	} while (0)
+	PY_SYM(Dict_New, "PyDict_New");
+	PY_SYM(Dict_SetItemString, "PyDict_SetItemString");
+	PY_SYM(Dict_GetItemString, "PyDict_GetItemString");
+	PY_SYM(Eval_GetBuiltins, "PyEval_GetBuiltins");
+	PY_SYM(Run_StringFlags, "PyRun_StringFlags");
+	PY_SYM(Unicode_DecodeFSDefault, "PyUnicode_DecodeFSDefault");
+	PY_SYM(Unicode_AsUTF8, "PyUnicode_AsUTF8");
+	PY_SYM(List_New, "PyList_New");
+	PY_SYM(List_Append, "PyList_Append");
+	PY_SYM(Err_Fetch, "PyErr_Fetch");
+	PY_SYM(Err_Restore, "PyErr_Restore");
+	PY_SYM(Err_Clear, "PyErr_Clear");
+	PY_SYM(DecRef, "Py_DecRef");
+#undef PY_SYM
+	return 0;
+}
+
+static int append_dir(PyObj *list, const char *kind)
+{
+	char dir[PATH_MAX + 64];
+	PyObj *s;
+	int ret;
+
+	snprintf(dir, sizeof(dir), "%s/python%d.%d/%s", libdir, py_major, py_minor, kind);
+	s = py.Unicode_DecodeFSDefault(dir);
+	if (!s)
+		return -1;
+	ret = py.List_Append(list, s);
+	py.DecRef(s);
+	return ret;
+}
+
+/* Called with the GIL held, once the interpreter is initialized. */
+static void boot_run(void)
+{
+	PyObj *type, *value, *tb, *globals, *dirs = NULL, *res;
+	const char *why = NULL;
+
+	if (state != BOOT_WAITING)
+		return;
+	state = BOOT_RUNNING;
+	py.Err_Fetch(&type, &value, &tb);
+	globals = py.Dict_New();
+	if (!globals)
+		goto fail;
+	dirs = py.List_New(0);
+	if (!dirs || append_dir(dirs, "site-packages") || append_dir(dirs, "dist-packages"))
+		goto fail;
+	if (py.Dict_SetItemString(globals, "__builtins__", py.Eval_GetBuiltins()) ||
+	    py.Dict_SetItemString(globals, "_dirs", dirs))
+		goto fail;
+	res = py.Run_StringFlags(boot_source, PY_FILE_INPUT, globals, globals, NULL);
+	if (!res)
+		goto fail;
+	py.DecRef(res);
+	res = py.Dict_GetItemString(globals, "_result"); /* borrowed */
+	if (res)
+		why = py.Unicode_AsUTF8(res); /* NULL for None: success */
+	py.Err_Clear();
+	if (why)
+		pyust_warn("Python function events are off: %s", why);
+	goto out;
+fail:
+	py.Err_Clear();
+	pyust_warn("Python function events are off: the bootstrap failed in Python %d.%d",
+		   py_major, py_minor);
+out:
+	if (dirs)
+		py.DecRef(dirs);
+	if (globals)
+		py.DecRef(globals);
+	py.Err_Restore(type, value, tb);
+	state = BOOT_DONE;
+}
+
+static int audit_hook(const char *event, PyObj *args __attribute__((unused)),
+		      void *data __attribute__((unused)))
+{
+	/* After the start this hook stays (CPython cannot remove it): one test. */
+	if (state != BOOT_WAITING)
+		return 0;
+	if (strncmp(event, "cpython.run_", 12) == 0 && py.IsInitialized())
+		boot_run();
+	return 0;
+}
+
+static void *next_symbol(const char *name)
+{
+	void *sym = dlsym(RTLD_NEXT, name);
+
+	if (!sym) {
+		/* Unreachable: the caller linked against the real one. */
+		pyust_warn("%s not found after libpyust.so; aborting", name);
+		abort();
+	}
+	return sym;
+}
+
+/*
+ * Embedding API. Only calls that go through the PLT land here: a program
+ * linked with a shared libpython. Inside Py_Main the audit hook is the
+ * trigger, so that sys.path is complete when the module is looked up.
+ */
+PYUST_EXPORT void Py_InitializeEx(int initsigs);
+PYUST_EXPORT void Py_Initialize(void);
+PYUST_EXPORT int Py_Main(int argc, wchar_t **argv);
+PYUST_EXPORT int Py_BytesMain(int argc, char **argv);
+
+void Py_InitializeEx(int initsigs)
+{
+	void (*real)(int) = next_symbol("Py_InitializeEx");
+
+	real(initsigs);
+	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
+		boot_run();
+}
+
+void Py_Initialize(void)
+{
+	void (*real)(void) = next_symbol("Py_Initialize");
+
+	real();
+	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
+		boot_run();
+}
+
+/* PyStatus, unchanged from 3.8 to 3.13; returned by value. */
+struct py_status {
+	int type;
+	const char *func;
+	const char *err_msg;
+	int exitcode;
+};
+
+PYUST_EXPORT struct py_status Py_InitializeFromConfig(const void *config);
+
+struct py_status Py_InitializeFromConfig(const void *config)
+{
+	struct py_status (*real)(const void *) = next_symbol("Py_InitializeFromConfig");
+	struct py_status st = real(config);
+
+	if (st.type == 0 && !in_py_main && state == BOOT_WAITING && py.IsInitialized())
+		boot_run();
+	return st;
+}
+
+int Py_Main(int argc, wchar_t **argv)
+{
+	int (*real)(int, wchar_t **) = next_symbol("Py_Main");
+
+	in_py_main = 1;
+	return real(argc, argv);
+}
+
+int Py_BytesMain(int argc, char **argv)
+{
+	int (*real)(int, char **) = next_symbol("Py_BytesMain");
+
+	in_py_main = 1;
+	return real(argc, argv);
+}
+
+static void find_libdir(void)
+{
+	Dl_info info;
+	char path[PATH_MAX];
+	char *slash;
+
+	/* Resolved now: LD_PRELOAD may be relative to a directory the program leaves. */
+	if (!dladdr((void *)find_libdir, &info) || !info.dli_fname ||
+	    !realpath(info.dli_fname, path))
+		return;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(libdir, sizeof(libdir), "%s", path);
+}
+
+static __attribute__((constructor)) void pyust_boot_init(void)
+{
+	const char *version;
+
+	*(void **)&py.GetVersion = dlsym(RTLD_DEFAULT, "Py_GetVersion");
+	*(void **)&py.IsInitialized = dlsym(RTLD_DEFAULT, "Py_IsInitialized");
+	if (!py.GetVersion || !py.IsInitialized)
+		return; /* not a Python process */
+	/* Loaded by "import pyust": the module starts itself. */
+	if (py.IsInitialized())
+		return;
+	version = py.GetVersion();
+	if (sscanf(version, "%d.%d", &py_major, &py_minor) != 2)
+		return;
+	*(void **)&py.AddAuditHook = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+	if (py_major != 3 || py_minor < 8 || !py.AddAuditHook || lookup_api()) {
+		pyust_warn("Python function events are off: Python %d.%d is not supported "
+			   "(pyust supports CPython 3.9 to 3.13)",
+			   py_major, py_minor);
+		return;
+	}
+	find_libdir();
+	if (py.AddAuditHook(audit_hook, NULL) == 0)
+		state = BOOT_WAITING;
+}

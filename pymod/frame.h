@@ -1,0 +1,185 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Everything pyust knows about CPython's internals (frames, co_extra), for
+ * each supported version. Supporting a new CPython should touch this file only.
+ *
+ * 3.9, 3.10: the hook gets a PyFrameObject, alive until the caller drops it.
+ * 3.11+: it gets a _PyInterpreterFrame, an internal struct whose first fields
+ * are mirrored here. On 3.12+ the evaluator pops a thread-owned frame before
+ * the hook regains control, so nothing is read from it after the call; a
+ * generator's frame lives inside the generator, which its caller holds.
+ */
+
+#ifndef PYUST_FRAME_H
+#define PYUST_FRAME_H
+
+#include <Python.h>
+#include <frameobject.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000
+#error "pyust supports CPython 3.9 to 3.13"
+#endif
+
+/* Per-code-object storage (co_extra), renamed in 3.12. */
+#if PY_VERSION_HEX >= 0x030C0000
+#define pyust_request_code_extra PyUnstable_Eval_RequestCodeExtraIndex
+#define pyust_code_get_extra PyUnstable_Code_GetExtra
+#define pyust_code_set_extra PyUnstable_Code_SetExtra
+#else
+#define pyust_request_code_extra _PyEval_RequestCodeExtraIndex
+#define pyust_code_get_extra _PyCode_GetExtra
+#define pyust_code_set_extra _PyCode_SetExtra
+#endif
+
+#define PYUST_CO_GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
+
+#if PY_VERSION_HEX >= 0x030B0000
+
+/* enum _frameowner, the same values in 3.11 to 3.13 */
+#define PYUST_OWNED_BY_THREAD 0
+#define PYUST_OWNED_BY_GENERATOR 1
+
+/* A 16-bit code unit (_Py_CODEUNIT, internal in 3.13). */
+typedef uint16_t pyust_codeunit;
+
+struct pyust_iframe {
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *f_executable;
+	struct pyust_iframe *previous;
+	PyObject *f_funcobj;
+	PyObject *f_globals;
+	PyObject *f_builtins;
+	PyObject *f_locals;
+	PyFrameObject *frame_obj;
+	pyust_codeunit *instr_ptr;
+	int stacktop;
+	uint16_t return_offset;
+	char owner;
+#elif PY_VERSION_HEX >= 0x030C0000
+	PyCodeObject *f_code;
+	struct pyust_iframe *previous;
+	PyObject *f_funcobj;
+	PyObject *f_globals;
+	PyObject *f_builtins;
+	PyObject *f_locals;
+	PyFrameObject *frame_obj;
+	pyust_codeunit *prev_instr;
+	int stacktop;
+	uint16_t return_offset;
+	char owner;
+#else
+	PyFunctionObject *f_func;
+	PyObject *f_globals;
+	PyObject *f_builtins;
+	PyObject *f_locals;
+	PyCodeObject *f_code;
+	PyFrameObject *frame_obj;
+	struct pyust_iframe *previous;
+	pyust_codeunit *prev_instr;
+	int stacktop;
+	bool is_entry;
+	char owner;
+#endif
+};
+
+typedef struct pyust_iframe *pyust_frame;
+typedef PyObject *(*pyust_eval_fn)(PyThreadState *, struct _PyInterpreterFrame *, int);
+#define PYUST_EVAL_FRAME(f) ((struct _PyInterpreterFrame *)(f))
+
+static inline PyCodeObject *pyust_frame_code(pyust_frame f)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+	return (PyCodeObject *)f->f_executable;
+#else
+	return f->f_code;
+#endif
+}
+
+static inline bool pyust_frame_is_resumption(pyust_frame f)
+{
+	return f->owner == PYUST_OWNED_BY_GENERATOR;
+}
+
+/*
+ * Creating a generator, coroutine or async generator runs its frame through
+ * the hook for one RETURN_GENERATOR step: that is not an execution.
+ */
+static inline bool pyust_frame_creates_generator(pyust_frame f, PyCodeObject *co)
+{
+	return f->owner == PYUST_OWNED_BY_THREAD && (co->co_flags & PYUST_CO_GEN_FLAGS);
+}
+
+/* The line of the instruction the frame stopped at (or resumes at). */
+static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+	pyust_codeunit *at = f->instr_ptr;
+#else
+	pyust_codeunit *at = f->prev_instr;
+#endif
+	pyust_codeunit *start = (pyust_codeunit *)co->co_code_adaptive;
+
+	return PyCode_Addr2Line(co, (int)((at - start) * sizeof(pyust_codeunit)));
+}
+
+/*
+ * The line execution leaves at, read after the call returned. 3.11 pops the
+ * frame after the hook returns; 3.12+ pops a thread-owned frame inside the
+ * evaluator, so the best safe value there is the line it entered at.
+ */
+static inline int pyust_frame_return_line(pyust_frame f, PyCodeObject *co, bool resumed,
+					  int entry_line)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+	if (!resumed)
+		return entry_line;
+#else
+	(void)resumed;
+	(void)entry_line;
+#endif
+	return pyust_frame_line(f, co);
+}
+
+#else /* 3.9, 3.10 */
+
+typedef PyFrameObject *pyust_frame;
+typedef PyObject *(*pyust_eval_fn)(PyThreadState *, PyFrameObject *, int);
+#define PYUST_EVAL_FRAME(f) (f)
+
+static inline PyCodeObject *pyust_frame_code(pyust_frame f)
+{
+	return f->f_code;
+}
+
+static inline bool pyust_frame_is_resumption(pyust_frame f)
+{
+	return f->f_lasti >= 0;
+}
+
+static inline bool pyust_frame_creates_generator(pyust_frame f, PyCodeObject *co)
+{
+	(void)f;
+	(void)co;
+	return false;
+}
+
+static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co)
+{
+	(void)co;
+	return PyFrame_GetLineNumber(f);
+}
+
+static inline int pyust_frame_return_line(pyust_frame f, PyCodeObject *co, bool resumed,
+					  int entry_line)
+{
+	(void)resumed;
+	(void)entry_line;
+	return pyust_frame_line(f, co);
+}
+
+#endif
+
+#endif /* PYUST_FRAME_H */

@@ -1,0 +1,9 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Tracepoint definitions of the module. The probes are in libpyust.so, which
+ * the module links, so the definitions are dynamically linked to them.
+ */
+
+#define LTTNG_UST_TRACEPOINT_DEFINE
+#include "tp-python.h"

@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: MIT
+"""Test support: a private lttng-sessiond, recording sessions around real
+programs, traces read back with the Babeltrace 2 Python bindings."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import bt2
+
+TESTS = Path(__file__).resolve().parent
+HELPERS = TESTS / "helpers"
+PROGRAMS = TESTS / "programs"
+
+# Variables of the runner's environment that must not leak into traced programs.
+_SCRUB = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONNOUSERSITE", "LD_PRELOAD",
+          "PYUST_QUIET", "PYENV_VERSION")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """A session daemon of our own, with a private LTTNG_HOME, stopped by pid."""
+
+    def __init__(self, home):
+        self.home = Path(home)
+        self.pid = None
+        self.env = dict(os.environ, LTTNG_HOME=str(self.home))
+        for k in _SCRUB:
+            self.env.pop(k, None)
+
+    @property
+    def rundir(self):
+        return Path("/run/lttng") if os.getuid() == 0 else self.home / ".lttng"
+
+    def start(self):
+        pidfile = self.rundir / "lttng-sessiond.pid"
+        if os.getuid() == 0:
+            if not os.environ.get("PYUST_TEST_ISOLATED"):
+                raise RuntimeError("as root, run the tests through tests/run, which gives them "
+                                   "a private /run/lttng; the system's daemon is not used")
+        if pidfile.exists():
+            raise RuntimeError(f"a session daemon already runs with {pidfile}")
+        subprocess.run(["lttng-sessiond", "--no-kernel", "--daemonize",
+                        f"--agent-tcp-port={_free_port()}"],
+                       env=self.env, check=True, timeout=60)
+        self.pid = int(pidfile.read_text().split()[0])
+
+    def stop(self):
+        if not self.pid:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        for _ in range(200):
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.kill(self.pid, signal.SIGKILL)
+
+    def lttng(self, *args, check=True):
+        r = subprocess.run(["lttng", *args], env=self.env, capture_output=True, text=True,
+                           timeout=120)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"lttng {' '.join(args)} failed: {r.stdout}{r.stderr}")
+        return r
+
+
+class Event:
+    __slots__ = ("name", "f", "ctx")
+
+    def __init__(self, name, f, ctx):
+        self.name, self.f, self.ctx = name, f, ctx
+
+    def __getitem__(self, k):
+        return self.f[k]
+
+    def __repr__(self):
+        return f"Event({self.name}, {self.f}, {self.ctx})"
+
+
+def _value(field):
+    if isinstance(field, bt2._StringFieldConst):
+        return str(field)
+    if isinstance(field, (bt2._IntegerFieldConst,)):
+        return int(field)
+    if isinstance(field, bt2._StructureFieldConst):
+        return {k: _value(v) for k, v in field.items()}
+    return field
+
+
+class Trace:
+    def __init__(self, path):
+        self.path = Path(path)
+        self.events = []
+        self.discarded = 0
+        if not any(self.path.rglob("metadata")):
+            return  # nothing was recorded
+        for msg in bt2.TraceCollectionMessageIterator(str(self.path)):
+            if type(msg) is bt2._EventMessageConst:
+                ev = msg.event
+                ctx = ev.common_context_field
+                self.events.append(Event(ev.name, _value(ev.payload_field) or {},
+                                         _value(ctx) if ctx is not None else {}))
+            elif type(msg) is bt2._DiscardedEventsMessageConst:
+                self.discarded += msg.count or 0
+
+    def named(self, name):
+        return [e for e in self.events if e.name == name]
+
+    def python(self, kind, co_name=None, co_filename=None):
+        """python:function__<kind> events, optionally for one function or file."""
+        return [e for e in self.named("python:function__" + kind)
+                if (co_name is None or e["co_name"] == co_name)
+                and (co_filename is None or e["co_filename"] == co_filename)]
+
+    def calls(self, co_filename=None):
+        """Counter of entries by function name (for one file)."""
+        return Counter(e["co_name"] for e in self.python("entry", co_filename=co_filename))
+
+    def check_nesting(self, key=lambda e: e.ctx.get("vtid", 0)):
+        """Entries and returns nest and balance per thread; returns the max depth."""
+        stacks = defaultdict(list)
+        deepest = 0
+        for e in self.events:
+            if e.name == "python:function__entry":
+                stacks[key(e)].append((e["co_filename"], e["co_name"]))
+                deepest = max(deepest, len(stacks[key(e)]))
+            elif e.name == "python:function__return":
+                st = stacks[key(e)]
+                assert st, f"return without entry: {e}"
+                top = st.pop()
+                assert top == (e["co_filename"], e["co_name"]), f"{e} closes {top}"
+        for tid, st in stacks.items():
+            assert not st, f"thread {tid}: {len(st)} entries never returned: {st[-3:]}"
+        return deepest
+
+
+def libpyust(py):
+    return str(Path(py["prefix"]) / "lib" / "libpyust.so")
+
+
+def module_dir(py):
+    """Where 'make install' put the pyust module for this interpreter."""
+    lib = Path(py["prefix"]) / "lib" / f"python{py['version']}"
+    found = [p.parent for p in lib.glob("*-packages/pyust*.so")]
+    assert len(found) == 1, f"pyust module for {py['python']}: {found}"
+    return str(found[0])
+
+
+class Recorder:
+    """Runs a program under a recording session of the test's daemon."""
+
+    def __init__(self, daemon, tmp_path):
+        self.daemon = daemon
+        self.tmp = Path(tmp_path)
+
+    def env(self, py, preload=True, extra=None):
+        env = dict(self.daemon.env, LTTNG_UST_ALLOW_BLOCKING="1")
+        if preload:
+            env["LD_PRELOAD"] = libpyust(py)
+        env.update(extra or {})
+        return {k: v for k, v in env.items() if v is not None}
+
+    def run(self, cmd, py, *, events=("python:*",), contexts=("vpid", "vtid"), filter=None,
+            preload=True, env=None, input=None, cwd=None, timeout=300, statedump=False,
+            check=True):
+        name = "t" + uuid.uuid4().hex[:12]
+        out = self.tmp / name
+        lt = self.daemon.lttng
+        lt("create", name, "-o", str(out))
+        try:
+            # Blocking channel: the program waits rather than lose an event.
+            lt("enable-channel", "-u", "-s", name, "--blocking-timeout=inf",
+               "--subbuf-size=1M", "--num-subbuf=8", "chan")
+            for ev in events:
+                args = ["enable-event", "-u", "-s", name, "-c", "chan", ev]
+                if filter:
+                    args += ["--filter", filter]
+                lt(*args)
+            for c in contexts:
+                lt("add-context", "-u", "-s", name, "-c", "chan", "-t", c)
+            if statedump:
+                lt("enable-event", "-u", "-s", name, "-c", "chan", "lttng_ust_statedump:*")
+            lt("start", name)
+            proc = subprocess.run(cmd, env=self.env(py, preload, env), input=input,
+                                  capture_output=True, cwd=cwd, timeout=timeout)
+            lt("stop", name)
+        finally:
+            lt("destroy", name, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{cmd} exited {proc.returncode}\nstdout: {proc.stdout!r}\n"
+                                 f"stderr: {proc.stderr!r}")
+        trace = Trace(out)
+        assert trace.discarded == 0, f"{trace.discarded} events discarded"
+        return proc, trace
+
+
+def _run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))}: {r.stdout}{r.stderr}")
+    return r.stdout
+
+
+def _python_build_vars(py):
+    code = ("import sysconfig as s; v = s.get_config_vars(); "
+            "print(s.get_paths()['include']); print(v['EXT_SUFFIX']); print(v['LIBDIR']); "
+            "print(v.get('LDVERSION') or v['VERSION'])")
+    include, suffix, libdir, ldversion = _run([py["python"], "-c", code]).split("\n")[:4]
+    return include, suffix, libdir, ldversion
+
+
+def build_helper(name, py, root):
+    """Compile tests/helpers/NAME.c: a native program, an extension module
+    (returns the directory to put on PYTHONPATH) or an embedding program."""
+    src = HELPERS / f"{name}.c"
+    cc = os.environ.get("CC", "cc")
+    flags = ["-O1", "-g", "-Wall", "-Wextra", "-Werror"]
+    out_dir = root / (name + ("-" + py["version"] + "-" + str(abs(hash(py["python"]))) if py else ""))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if py is None:
+        exe = out_dir / name
+        _run([cc, *flags, "-finstrument-functions", "-o", str(exe), str(src)])
+        return exe
+    include, suffix, libdir, ldversion = _python_build_vars(py)
+    if name.startswith("embed"):
+        exe = out_dir / name
+        _run([cc, *flags, "-I", include, "-o", str(exe), str(src), "-L", libdir,
+              f"-Wl,-rpath,{libdir}", f"-lpython{ldversion}", "-lm", "-ldl"])
+        return exe
+    extra = ["-finstrument-functions"] if name.startswith("native") else []
+    _run([cc, *flags, *extra, "-shared", "-fPIC", "-I", include, "-o",
+          str(out_dir / (name + suffix)), str(src)])
+    return out_dir
+
