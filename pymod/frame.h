@@ -34,6 +34,15 @@
 #define pyust_code_set_extra _PyCode_SetExtra
 #endif
 
+/* 3.12+ budgets C recursion separately (PyThreadState.c_recursion_remaining). */
+#if PY_VERSION_HEX >= 0x030D0000
+#define PYUST_C_RECURSION_LIMIT Py_C_RECURSION_LIMIT
+#elif PY_VERSION_HEX >= 0x030C0000
+#define PYUST_C_RECURSION_LIMIT C_RECURSION_LIMIT
+#endif
+/* Units a Python call costs when it goes through the hook instead of being inlined. */
+#define PYUST_C_UNITS_PER_CALL 2
+
 #define PYUST_CO_GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
 
 #if PY_VERSION_HEX >= 0x030B0000

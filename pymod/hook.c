@@ -19,31 +19,41 @@
 static pyust_eval_fn next_eval;
 
 /*
- * With the hook in place, every Python call recurses in C (3.11+ no longer
- * inlines them). Keep this much of the thread's stack for the evaluator and
- * the C code it calls, and fail the call with RecursionError below it.
+ * With the hook in place every Python call recurses in C (3.11+ no longer
+ * inlines them). Keep this much of the thread's stack (a quarter of a small
+ * one) for the evaluator and the C code it calls, and fail the call with
+ * RecursionError below it.
  */
 #define STACK_RESERVE (256 * 1024)
 
-static __thread __attribute__((tls_model("initial-exec"))) char *stack_floor;
+static __thread __attribute__((tls_model("initial-exec"))) struct {
+	char *lo;	/* lowest usable address of this thread's stack */
+	size_t reserve;
+	bool known;
+} stack;
 
-static int stack_is_low(void)
+/* Bytes of stack left below the caller, SIZE_MAX when unknown. */
+static size_t stack_left(void)
 {
 	char here;
 
-	if (!stack_floor) {
+	if (!stack.known) {
 		pthread_attr_t attr;
 		void *addr;
 		size_t size;
 
-		stack_floor = (char *)1; /* unknown: never low */
+		stack.known = true;
 		if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-			if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * STACK_RESERVE)
-				stack_floor = (char *)addr + STACK_RESERVE;
+			if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+				stack.lo = addr;
+				stack.reserve = size / 4 < STACK_RESERVE ? size / 4 : STACK_RESERVE;
+			}
 			pthread_attr_destroy(&attr);
 		}
 	}
-	return &here < stack_floor;
+	if (!stack.lo || &here < stack.lo)
+		return SIZE_MAX;
+	return (size_t)(&here - stack.lo);
 }
 
 /*
@@ -53,7 +63,7 @@ static int stack_is_low(void)
  */
 static PyObject *eval_too_deep(PyThreadState *ts, pyust_frame f, int throwflag)
 {
-#if PY_VERSION_HEX >= 0x030C0000
+#ifdef PYUST_C_RECURSION_LIMIT
 	int saved = ts->c_recursion_remaining;
 	PyObject *ret;
 
@@ -71,6 +81,42 @@ static PyObject *eval_too_deep(PyThreadState *ts, pyust_frame f, int throwflag)
 #endif
 }
 
+#ifdef PYUST_C_RECURSION_LIMIT
+/*
+ * 3.12+ counts C recursion against a budget sized for an 8 MiB stack. A call
+ * through the hook costs PYUST_C_UNITS_PER_CALL units that an inlined call
+ * does not (a naive hook stops at 748 frames on 3.12.1). Give them back while
+ * the stack really has room for them, so the budget follows the real stack.
+ */
+static int c_units_to_give(PyThreadState *ts, size_t left)
+{
+	const size_t unit = (8u << 20) / PYUST_C_RECURSION_LIMIT;
+
+	if (left == SIZE_MAX || left < stack.reserve)
+		return 0;
+	if ((size_t)ts->c_recursion_remaining + PYUST_C_UNITS_PER_CALL >
+	    (left - stack.reserve) / unit)
+		return 0;
+	return PYUST_C_UNITS_PER_CALL;
+}
+#endif
+
+static PyObject *eval_next(PyThreadState *ts, pyust_frame f, int throwflag, size_t left)
+{
+#ifdef PYUST_C_RECURSION_LIMIT
+	int give = c_units_to_give(ts, left);
+	PyObject *ret;
+
+	ts->c_recursion_remaining += give;
+	ret = next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
+	ts->c_recursion_remaining -= give;
+	return ret;
+#else
+	(void)left;
+	return next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
+#endif
+}
+
 static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 {
 	PyCodeObject *co = pyust_frame_code(f);
@@ -78,14 +124,15 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	PyObject *ret;
 	bool resumed;
 	int line;
+	size_t left = stack_left();
 
-	if (stack_is_low())
+	if (left < stack.reserve)
 		return eval_too_deep(ts, f, throwflag);
 	if (pyust_frame_creates_generator(f, co))
-		return next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
+		return eval_next(ts, f, throwflag, left);
 	pc = pyust_code_get(co);
 	if (!pc)
-		return next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
+		return eval_next(ts, f, throwflag, left);
 
 	resumed = pyust_frame_is_resumption(f);
 	line = resumed ? pyust_frame_line(f, co) : pc->firstlineno;
@@ -93,7 +140,7 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 
 	/* pc lives as long as co, which the frame may release (3.12+). */
 	Py_INCREF(co);
-	ret = next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
+	ret = eval_next(ts, f, throwflag, left);
 	if (lttng_ust_tracepoint_enabled(python, function__return)) {
 		line = pyust_frame_return_line(f, co, resumed, line);
 		lttng_ust_do_tracepoint(python, function__return, pc->filename, pc->name, line);

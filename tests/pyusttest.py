@@ -8,6 +8,8 @@ import socket
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
+from types import SimpleNamespace
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -130,8 +132,10 @@ class Trace:
         """Counter of entries by function name (for one file)."""
         return Counter(e["co_name"] for e in self.python("entry", co_filename=co_filename))
 
-    def check_nesting(self, key=lambda e: e.ctx.get("vtid", 0)):
-        """Entries and returns nest and balance per thread; returns the max depth."""
+    def check_nesting(self, key=lambda e: e.ctx.get("vtid", 0), open_at_exit=False):
+        """Entries and returns nest and balance per thread; returns the max depth.
+        With open_at_exit, frames still running when the process ended (it
+        exited from inside them) may stay open."""
         stacks = defaultdict(list)
         deepest = 0
         for e in self.events:
@@ -144,7 +148,7 @@ class Trace:
                 top = st.pop()
                 assert top == (e["co_filename"], e["co_name"]), f"{e} closes {top}"
         for tid, st in stacks.items():
-            assert not st, f"thread {tid}: {len(st)} entries never returned: {st[-3:]}"
+            assert open_at_exit or not st, f"thread {tid}: {len(st)} entries never returned: {st[-3:]}"
         return deepest
 
 
@@ -170,16 +174,18 @@ class Recorder:
     def env(self, py, preload=True, extra=None):
         env = dict(self.daemon.env, LTTNG_UST_ALLOW_BLOCKING="1")
         if preload:
-            env["LD_PRELOAD"] = libpyust(py)
+            env["LD_PRELOAD"] = preload if isinstance(preload, str) else libpyust(py)
         env.update(extra or {})
         return {k: v for k, v in env.items() if v is not None}
 
-    def run(self, cmd, py, *, events=("python:*",), contexts=("vpid", "vtid"), filter=None,
-            preload=True, env=None, input=None, cwd=None, timeout=300, statedump=False,
-            check=True):
+    @contextmanager
+    def session(self, *, events=("python:*",), contexts=("vpid", "vtid"), filter=None,
+                statedump=False):
+        """A started session around the block; .trace is set when it ends."""
         name = "t" + uuid.uuid4().hex[:12]
         out = self.tmp / name
         lt = self.daemon.lttng
+        result = SimpleNamespace(trace=None)
         lt("create", name, "-o", str(out))
         try:
             # Blocking channel: the program waits rather than lose an event.
@@ -195,17 +201,27 @@ class Recorder:
             if statedump:
                 lt("enable-event", "-u", "-s", name, "-c", "chan", "lttng_ust_statedump:*")
             lt("start", name)
-            proc = subprocess.run(cmd, env=self.env(py, preload, env), input=input,
-                                  capture_output=True, cwd=cwd, timeout=timeout)
+            yield result
             lt("stop", name)
         finally:
             lt("destroy", name, check=False)
+        result.trace = Trace(out)
+        assert result.trace.discarded == 0, f"{result.trace.discarded} events discarded"
+
+    def run(self, cmd, py, *, preload=True, env=None, input=None, cwd=None, timeout=300,
+            check=True, **session):
+        with self.session(**session) as s:
+            proc = subprocess.run(cmd, env=self.env(py, preload, env), input=input,
+                                  capture_output=True, cwd=cwd, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"{cmd} exited {proc.returncode}\nstdout: {proc.stdout!r}\n"
                                  f"stderr: {proc.stderr!r}")
-        trace = Trace(out)
-        assert trace.discarded == 0, f"{trace.discarded} events discarded"
-        return proc, trace
+        return proc, s.trace
+
+    def run_fn(self, fn, **session):
+        with self.session(**session) as s:
+            result = fn()
+        return result, s.trace
 
 
 def _run(cmd, **kw):
@@ -241,7 +257,9 @@ def build_helper(name, py, root):
         _run([cc, *flags, "-I", include, "-o", str(exe), str(src), "-L", libdir,
               f"-Wl,-rpath,{libdir}", f"-lpython{ldversion}", "-lm", "-ldl"])
         return exe
-    extra = ["-finstrument-functions"] if name.startswith("native") else []
+    # Instrument the extension's own functions, not Python's inline ones.
+    extra = (["-finstrument-functions", f"-finstrument-functions-exclude-file-list={include}"]
+             if name.startswith("native") else [])
     _run([cc, *flags, *extra, "-shared", "-fPIC", "-I", include, "-o",
           str(out_dir / (name + suffix)), str(src)])
     return out_dir

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""Every way of starting Python gets traced; everything else is left alone."""
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pyusttest import libpyust
+
+PROBE = "def probe():\n    pass\nfor i in range(3):\n    probe()\nprint('ran')\n"
+
+
+def probes(trace, open_at_exit=False):
+    entries = trace.python("entry", "probe")
+    assert len(trace.python("return", "probe")) == len(entries)
+    trace.check_nesting(open_at_exit=open_at_exit)
+    return len(entries)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "probe_mod.py"
+    path.write_text(PROBE)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["script", "-c", "-m", "stdin", "-I", "-S", "-E"])
+def test_modes(py, rec, script, mode):
+    cmd, inp = {
+        "script": ([py["python"], str(script)], None),
+        "-c": ([py["python"], "-c", PROBE], None),
+        "-m": ([py["python"], "-m", "probe_mod"], None),
+        "stdin": ([py["python"], "-"], PROBE.encode()),
+        "-I": ([py["python"], "-I", str(script)], None),
+        "-S": ([py["python"], "-S", str(script)], None),
+        "-E": ([py["python"], "-E", str(script)], None),
+    }[mode]
+    proc, trace = rec.run(cmd, py, input=inp, cwd=script.parent)
+    assert proc.stdout == b"ran\n"
+    assert proc.stderr == b""
+    assert probes(trace) == 3
+
+
+def test_repl(py, rec):
+    """The interactive interpreter on a terminal."""
+
+    def repl():
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(py["python"], [py["python"], "-q"], rec.env(py, extra={"TERM": "dumb"}))
+        out = b""
+        lines = [b"def probe(): pass\n", b"\n", b"for i in range(4): probe()\n", b"\n",
+                 b"print('repl' + 'done')\n", b"exit()\n"]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if lines and out.rstrip().endswith((b">>>", b"...")):
+                os.write(fd, lines.pop(0))
+        os.waitpid(pid, 0)
+        return out
+
+    out, trace = rec.run_fn(repl)
+    assert b"repldone" in out
+    # 3.13's REPL exits from inside its own frames.
+    assert probes(trace, open_at_exit=True) == 4
+
+
+def test_embedded(py, rec, helpers):
+    exe = helpers("embed", py)
+    proc, trace = rec.run([str(exe)], py)
+    assert proc.stdout == b"embedded done\n"
+    assert proc.stderr == b""
+    assert probes(trace) == 3
+
+
+@pytest.mark.parametrize("cmd", [["sh", "-c", "echo hello; echo err >&2"],
+                                 ["env", "-u", "X", "printf", "%s\\n", "hello"],
+                                 ["cat", "/proc/self/comm"]])
+def test_non_python_unaffected(py, rec, cmd):
+    proc, trace = rec.run(cmd, py)
+    assert proc.stdout.strip() in (b"hello", b"cat")
+    assert proc.stderr == (b"err\n" if cmd[0] == "sh" else b"")
+    assert trace.events == []
+
+
+def test_missing_module(py, rec, tmp_path, helpers):
+    """No module for this interpreter: the program runs, native events still
+    work, and one line on stderr says why Python events are missing."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    lone = lib / "libpyust.so"
+    shutil.copy(os.path.realpath(libpyust(py)), lone)
+    ext = helpers("nativeext", py)
+    code = "import nativeext\nprint(nativeext.call_twice(lambda: None))\n"
+    events = ("python:*", "lttng_ust_cyg_profile_fast:*")
+    proc, trace = rec.run([py["python"], "-c", code], py, preload=str(lone), events=events,
+                          env={"PYTHONPATH": str(ext)})
+    assert proc.stdout == b"42\n"
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        f"pyust: Python function events are off: no pyust module for Python {py['version']}")
+    assert not trace.python("entry")
+    # PyInit_nativeext, call_twice and twice, each once.
+    assert len(trace.named("lttng_ust_cyg_profile_fast:func_entry")) == 3
+    assert len(trace.named("lttng_ust_cyg_profile_fast:func_exit")) == 3
+
+    proc, _ = rec.run([py["python"], "-c", code], py, preload=str(lone), events=events,
+                      env={"PYTHONPATH": str(ext), "PYUST_QUIET": "1"})
+    assert proc.stdout == b"42\n" and proc.stderr == b""
+
+
+def old_pythons():
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    return sorted(str(p) for p in root.glob("3.[5-8].*/bin/python3"))[-1:]
+
+
+@pytest.mark.parametrize("old", old_pythons() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no CPython older than 3.9 installed"))])
+def test_unsupported_python(rec, old):
+    from conftest import INTERPRETERS
+
+    py = dict(INTERPRETERS[0], python=old)
+    proc, trace = rec.run([old, "-c", "print('ok')"], py)
+    assert proc.stdout == b"ok\n"
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyust: Python function events are off:")
+    assert trace.events == []
