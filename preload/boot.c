@@ -63,7 +63,6 @@ static enum boot_state state = BOOT_OFF;
 /* Set while the interpreter's own main (Py_Main, Py_BytesMain) runs. */
 static int in_py_main;
 static int py_major, py_minor;
-static char libdir[PATH_MAX];
 
 /* Imports the module from the dirs given, else from sys.path; returns why not. */
 static const char boot_source[] =
@@ -121,7 +120,9 @@ static int append_dir(PyObj *list, const char *kind)
 	PyObj *s;
 	int ret;
 
-	snprintf(dir, sizeof(dir), "%s/python%d.%d/%s", libdir, py_major, py_minor, kind);
+	if (!pyust_libdir())
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/python%d.%d/%s", pyust_libdir(), py_major, py_minor, kind);
 	s = py.Unicode_DecodeFSDefault(dir);
 	if (!s)
 		return -1;
@@ -260,23 +261,6 @@ int Py_BytesMain(int argc, char **argv)
 	return real(argc, argv);
 }
 
-static void find_libdir(void)
-{
-	Dl_info info;
-	char path[PATH_MAX];
-	char *slash;
-
-	/* Resolved now: LD_PRELOAD may be relative to a directory the program leaves. */
-	if (!dladdr((void *)find_libdir, &info) || !info.dli_fname ||
-	    !realpath(info.dli_fname, path))
-		return;
-	slash = strrchr(path, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	snprintf(libdir, sizeof(libdir), "%s", path);
-}
-
 static __attribute__((constructor)) void pyust_boot_init(void)
 {
 	const char *version;
@@ -298,7 +282,7 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 			   py_major, py_minor);
 		return;
 	}
-	find_libdir();
+	pyust_libdir(); /* resolved before the program can change directory */
 	if (py.AddAuditHook(audit_hook, NULL) == 0)
 		state = BOOT_WAITING;
 }

@@ -18,6 +18,9 @@
 
 PYUST_EXPORT int pyust_preload_abi(void);
 
+/* The directory libpyust.so was loaded from, or NULL. Not thread-safe on first call. */
+const char *pyust_libdir(void);
+
 /* Print one line on stderr, prefixed with "pyust: ", unless PYUST_QUIET is set. */
 PYUST_EXPORT void pyust_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -100,10 +100,13 @@ def test_non_python_unaffected(py, rec, cmd):
 def test_missing_module(py, rec, tmp_path, helpers):
     """No module for this interpreter: the program runs, native events still
     work, and one line on stderr says why Python events are missing."""
+    # An installation with the libraries and no module for any Python.
     lib = tmp_path / "lib"
-    lib.mkdir()
+    (lib / "pyust").mkdir(parents=True)
     lone = lib / "libpyust.so"
     shutil.copy(os.path.realpath(libpyust(py)), lone)
+    cyg = Path(libpyust(py)).parent / "pyust" / "libpyust-cyg.so"
+    shutil.copy(cyg, lib / "pyust")
     ext = helpers("nativeext", py)
     code = "import nativeext\nprint(nativeext.call_twice(lambda: None))\n"
     events = ("python:*", "lttng_ust_cyg_profile_fast:*")
