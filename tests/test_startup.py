@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyusttest import libpyust
+from pyusttest import libpyust, module_dir
 
 PROBE = "def probe():\n    pass\nfor i in range(3):\n    probe()\nprint('ran')\n"
 
@@ -110,7 +110,8 @@ def test_missing_module(py, rec, tmp_path, helpers):
     ext = helpers("nativeext", py)
     code = "import nativeext\nprint(nativeext.call_twice(lambda: None))\n"
     events = ("python:*", "lttng_ust_cyg_profile_fast:*")
-    proc, trace = rec.run([py["python"], "-c", code], py, preload=str(lone), events=events,
+    # -S: no site-packages, where an installed pyust could be found on sys.path.
+    proc, trace = rec.run([py["python"], "-S", "-c", code], py, preload=str(lone), events=events,
                           env={"PYTHONPATH": str(ext)})
     assert proc.stdout == b"42\n"
     lines = proc.stderr.decode().splitlines()
@@ -122,7 +123,7 @@ def test_missing_module(py, rec, tmp_path, helpers):
     assert len(trace.named("lttng_ust_cyg_profile_fast:func_entry")) == 3
     assert len(trace.named("lttng_ust_cyg_profile_fast:func_exit")) == 3
 
-    proc, _ = rec.run([py["python"], "-c", code], py, preload=str(lone), events=events,
+    proc, _ = rec.run([py["python"], "-S", "-c", code], py, preload=str(lone), events=events,
                       env={"PYTHONPATH": str(ext), "PYUST_QUIET": "1"})
     assert proc.stdout == b"42\n" and proc.stderr == b""
 
@@ -143,3 +144,15 @@ def test_unsupported_python(rec, old):
     lines = proc.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pyust: Python function events are off:")
     assert trace.events == []
+
+
+def test_module_found_on_sys_path(py, rec, tmp_path):
+    """A libpyust.so with no module beside it uses a pyust module on sys.path."""
+    lib = tmp_path / "lib"
+    (lib / "pyust").mkdir(parents=True)
+    shutil.copy(os.path.realpath(libpyust(py)), lib / "libpyust.so")
+    shutil.copy(Path(libpyust(py)).parent / "pyust" / "libpyust-cyg.so", lib / "pyust")
+    proc, trace = rec.run([py["python"], "-c", PROBE], py, preload=str(lib / "libpyust.so"),
+                          env={"PYTHONPATH": module_dir(py)})
+    assert proc.stdout == b"ran\n" and proc.stderr == b""
+    assert probes(trace) == 3

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""Chaining to another PEP 523 user, recursion limits, odd names."""
+
+import subprocess
+
+import pytest
+
+from pyusttest import module_dir
+
+
+def test_chains_to_previous_eval_function(py, rec, helpers):
+    ext = helpers("peval", py)
+    code = (
+        "import peval\n"
+        "peval.install()\n"
+        "import pyust\n"
+        "def probe():\n"
+        "    pass\n"
+        "a = peval.count()\n"
+        "for i in range(5):\n"
+        "    probe()\n"
+        "b = peval.count()\n"
+        "pyust.stop()\n"
+        "print(b - a, peval.installed(), pyust.hook_installed())\n"
+        "for i in range(2):\n"
+        "    probe()\n"
+        "print(peval.count() - b)\n"
+    )
+    proc, trace = rec.run([py["python"], "-c", code], py, preload=False,
+                          env={"PYTHONPATH": f"{ext}:{module_dir(py)}"})
+    # The other hook saw every frame while pyust ran, and got its place back.
+    assert proc.stdout == b"5 True False\n2\n"
+    assert len(trace.python("entry", "probe")) == 5
+    assert len(trace.python("return", "probe")) == 5
+
+
+RECURSION = """
+import sys
+def down(n):
+    return 0 if n == 0 else 1 + down(n - 1)
+print(down(sys.getrecursionlimit() - 50))
+sys.setrecursionlimit(100000)
+try:
+    print(down(60000))
+except RecursionError:
+    print("RecursionError")
+"""
+
+
+def test_recursion(py, rec):
+    """The default limit stays reachable; a raised one never crashes."""
+    base = subprocess.run([py["python"], "-c", RECURSION], capture_output=True)
+    proc, trace = rec.run([py["python"], "-c", RECURSION], py,
+                          events=("python:function__entry",), filter='co_name == "down"',
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode().split()
+    assert int(out[0]) == 950
+    if base.returncode == 0:
+        assert out[1] in ("60000", "RecursionError")
+    entries = len(trace.python("entry", "down"))
+    assert entries >= 951 + (60001 if out[1] == "60000" else 0)
+
+
+def test_odd_names(py, rec):
+    """Surrogates and non-ASCII in file and function names: replaced, never lost."""
+    code = (
+        "src = 'def f():\\n    pass\\nf()\\n'\n"
+        "exec(compile(src, 'odd\\udcff name\\u00e9.py', 'exec'))\n"
+        "g = lambda: None\n"
+        "g.__code__ = g.__code__.replace(co_name='na\\udc80me\\u4e2d')\n"
+        "g()\n"
+        "h = lambda: None\n"
+        "h.__code__ = h.__code__.replace(co_name='x' * 100000)\n"
+        "h()\n"
+    )
+    proc, trace = rec.run([py["python"], "-c", code], py)
+    assert proc.stderr == b""
+    names = trace.calls()
+    assert names["f"] == 1
+    assert names["na?me\u4e2d"] == 1
+    assert names["x" * 100000] == 1
+    files = {e["co_filename"] for e in trace.python("entry", "f")}
+    assert files == {"odd? name\u00e9.py"}
+    trace.check_nesting()
+
+
+@pytest.mark.parametrize("limit", [None, 10 ** 6])
+def test_deep_recursion_in_threads(py, rec, limit):
+    """Threads have their own stacks: a small one fails cleanly, no crash."""
+    code = (
+        "import sys, threading\n"
+        f"{'sys.setrecursionlimit(%d)' % limit if limit else ''}\n"
+        "threading.stack_size(512 * 1024)\n"
+        "def down(n):\n"
+        "    return 0 if n == 0 else 1 + down(n - 1)\n"
+        "res = []\n"
+        "def run():\n"
+        "    try:\n"
+        "        res.append(down(200000))\n"
+        "    except RecursionError:\n"
+        "        res.append('RecursionError')\n"
+        "t = threading.Thread(target=run); t.start(); t.join()\n"
+        "print(res[0])\n"
+    )
+    proc, trace = rec.run([py["python"], "-c", code], py, events=("python:gc__start",))
+    assert proc.stdout == b"RecursionError\n"
