@@ -76,25 +76,33 @@ static struct pyust_code *code_new(PyCodeObject *co)
 	return pc;
 }
 
-struct pyust_code *pyust_code_get(PyCodeObject *co)
+/* Called with the program's exception, if any, set: it is kept as it was. */
+static struct pyust_code *code_new_keep_error(PyCodeObject *co)
 {
-	struct pyust_code *pc = NULL;
-
-	if (pyust_code_get_extra((PyObject *)co, extra_index, (void **)&pc) == 0 && pc)
-		return pc;
-
-	/* First execution of this code object: keep the program's exception. */
+	struct pyust_code *pc;
 #if PY_VERSION_HEX >= 0x030C0000
 	PyObject *exc = PyErr_GetRaisedException();
+
 	pc = code_new(co);
 	PyErr_Clear();
 	PyErr_SetRaisedException(exc);
 #else
 	PyObject *type, *value, *tb;
+
 	PyErr_Fetch(&type, &value, &tb);
 	pc = code_new(co);
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
 #endif
 	return pc;
+}
+
+struct pyust_code *pyust_code_get(PyCodeObject *co)
+{
+	struct pyust_code *pc = NULL;
+
+	if (pyust_code_get_extra((PyObject *)co, extra_index, (void **)&pc) == 0 && pc)
+		return pc;
+	/* First execution of this code object. */
+	return code_new_keep_error(co);
 }

@@ -27,7 +27,7 @@ static pyust_eval_fn next_eval;
 #define STACK_RESERVE (256 * 1024)
 
 static __thread __attribute__((tls_model("initial-exec"))) struct {
-	char *lo;	/* lowest usable address of this thread's stack */
+	char *lo; /* lowest usable address of this thread's stack */
 	size_t reserve;
 	bool known;
 } stack;

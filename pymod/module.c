@@ -35,8 +35,7 @@ static PyObject *stop(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef methods[] = {
-	{"start", start, METH_NOARGS,
-	 "start()\n--\n\nInstall the frame hook (done on import)."},
+	{"start", start, METH_NOARGS, "start()\n--\n\nInstall the frame hook (done on import)."},
 	{"stop", stop, METH_NOARGS,
 	 "stop()\n--\n\nRemove the frame hook; a hook installed after it stays."},
 	{"hook_installed", hook_installed, METH_NOARGS,

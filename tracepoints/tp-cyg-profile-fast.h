@@ -18,6 +18,9 @@
 
 #include <lttng/tracepoint.h>
 
+/* LTTng-UST's event macros keep their own layout. */
+/* clang-format off */
+
 LTTNG_UST_TRACEPOINT_EVENT(lttng_ust_cyg_profile_fast, func_entry,
 	LTTNG_UST_TP_ARGS(void *, func_addr),
 	LTTNG_UST_TP_FIELDS(
@@ -37,6 +40,8 @@ LTTNG_UST_TRACEPOINT_EVENT(lttng_ust_cyg_profile_fast, func_exit,
 
 LTTNG_UST_TRACEPOINT_LOGLEVEL(lttng_ust_cyg_profile_fast, func_exit,
 	LTTNG_UST_TRACEPOINT_LOGLEVEL_DEBUG_FUNCTION)
+
+/* clang-format on */
 
 #endif /* PYUST_TP_CYG_PROFILE_FAST_H */
 

@@ -18,6 +18,9 @@
 
 #include <lttng/tracepoint.h>
 
+/* LTTng-UST's event macros keep their own layout. */
+/* clang-format off */
+
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(python, function_class,
 	LTTNG_UST_TP_ARGS(const char *, co_filename, const char *, co_name, int, line_no),
 	LTTNG_UST_TP_FIELDS(
@@ -48,6 +51,8 @@ LTTNG_UST_TRACEPOINT_EVENT(python, gc__done,
 		lttng_ust_field_integer(long, collected, collected)
 	)
 )
+
+/* clang-format on */
 
 #endif /* PYUST_TP_PYTHON_H */
 

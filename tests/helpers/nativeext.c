@@ -31,8 +31,8 @@ static PyMethodDef methods[] = {
 	{NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "nativeext", NULL, -1, methods,
-				 NULL, NULL, NULL, NULL};
+static struct PyModuleDef def = {
+	PyModuleDef_HEAD_INIT, "nativeext", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit_nativeext(void)
 {

@@ -51,8 +51,8 @@ static PyMethodDef methods[] = {
 	{NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "peval", NULL, -1, methods,
-				 NULL, NULL, NULL, NULL};
+static struct PyModuleDef def = {
+	PyModuleDef_HEAD_INIT, "peval", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit_peval(void)
 {
