@@ -189,10 +189,45 @@ static int audit_hook(const char *event, PyObj *args __attribute__((unused)),
 	return 0;
 }
 
-static void *next_symbol(const char *name)
+/* A handle whose scope holds the libpython of a plugin loaded with RTLD_LOCAL. */
+static void *local_scope;
+
+static void *lookup_in(void *handle, const char *name)
+{
+	void *sym = dlsym(handle, name);
+	Dl_info found, self;
+
+	/* Ours again: not the real one. */
+	if (sym && dladdr(sym, &found) && dladdr((void *)lookup_in, &self) &&
+	    found.dli_fbase == self.dli_fbase)
+		return NULL;
+	return sym;
+}
+
+/*
+ * The real function behind an interposed one. RTLD_NEXT searches the global
+ * scope; a plugin loaded with RTLD_LOCAL has its libpython in its own scope,
+ * so look there, from the caller, and remember that scope for the calls
+ * libpython then makes to itself through us.
+ */
+static void *next_symbol(const char *name, void *caller)
 {
 	void *sym = dlsym(RTLD_NEXT, name);
+	Dl_info info;
 
+	if (!sym && local_scope)
+		sym = lookup_in(local_scope, name);
+	if (!sym && dladdr(caller, &info) && info.dli_fname) {
+		void *h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+
+		if (h) {
+			sym = lookup_in(h, name);
+			if (sym && !local_scope)
+				local_scope = h;
+			else
+				dlclose(h);
+		}
+	}
 	if (!sym) {
 		/* Unreachable: the caller linked against the real one. */
 		pyust_warn("%s not found after libpyust.so; aborting", name);
@@ -200,6 +235,8 @@ static void *next_symbol(const char *name)
 	}
 	return sym;
 }
+
+#define NEXT(name) next_symbol(name, __builtin_return_address(0))
 
 /*
  * Embedding API. Only calls that go through the PLT land here: a program
@@ -213,7 +250,7 @@ PYUST_EXPORT int Py_BytesMain(int argc, char **argv);
 
 void Py_InitializeEx(int initsigs)
 {
-	void (*real)(int) = next_symbol("Py_InitializeEx");
+	void (*real)(int) = NEXT("Py_InitializeEx");
 
 	real(initsigs);
 	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
@@ -222,7 +259,7 @@ void Py_InitializeEx(int initsigs)
 
 void Py_Initialize(void)
 {
-	void (*real)(void) = next_symbol("Py_Initialize");
+	void (*real)(void) = NEXT("Py_Initialize");
 
 	real();
 	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
@@ -241,7 +278,7 @@ PYUST_EXPORT struct py_status Py_InitializeFromConfig(const void *config);
 
 struct py_status Py_InitializeFromConfig(const void *config)
 {
-	struct py_status (*real)(const void *) = next_symbol("Py_InitializeFromConfig");
+	struct py_status (*real)(const void *) = NEXT("Py_InitializeFromConfig");
 	struct py_status st = real(config);
 
 	if (st.type == 0 && !in_py_main && state == BOOT_WAITING && py.IsInitialized())
@@ -249,9 +286,32 @@ struct py_status Py_InitializeFromConfig(const void *config)
 	return st;
 }
 
+/* After Py_Finalize the module's state is gone: boot again at the next Py_Initialize. */
+PYUST_EXPORT int Py_FinalizeEx(void);
+PYUST_EXPORT void Py_Finalize(void);
+
+int Py_FinalizeEx(void)
+{
+	int (*real)(void) = NEXT("Py_FinalizeEx");
+	int ret = real();
+
+	if (state == BOOT_DONE)
+		state = BOOT_WAITING;
+	return ret;
+}
+
+void Py_Finalize(void)
+{
+	void (*real)(void) = NEXT("Py_Finalize");
+
+	real();
+	if (state == BOOT_DONE)
+		state = BOOT_WAITING;
+}
+
 int Py_Main(int argc, wchar_t **argv)
 {
-	int (*real)(int, wchar_t **) = next_symbol("Py_Main");
+	int (*real)(int, wchar_t **) = NEXT("Py_Main");
 
 	in_py_main = 1;
 	return real(argc, argv);
@@ -259,7 +319,7 @@ int Py_Main(int argc, wchar_t **argv)
 
 int Py_BytesMain(int argc, char **argv)
 {
-	int (*real)(int, char **) = next_symbol("Py_BytesMain");
+	int (*real)(int, char **) = NEXT("Py_BytesMain");
 
 	in_py_main = 1;
 	return real(argc, argv);
@@ -280,7 +340,7 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 	if (sscanf(version, "%d.%d", &py_major, &py_minor) != 2)
 		return;
 	*(void **)&py.AddAuditHook = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
-	if (py_major != 3 || py_minor < 8 || !py.AddAuditHook || lookup_api()) {
+	if (py_major != 3 || py_minor < 9 || !py.AddAuditHook || lookup_api()) {
 		pyust_warn("Python function events are off: Python %d.%d is not supported "
 			   "(pyust supports CPython 3.9 to 3.13)",
 			   py_major, py_minor);

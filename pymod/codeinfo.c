@@ -30,6 +30,12 @@ int pyust_code_init(void)
 	return extra_index < 0 ? -1 : 0;
 }
 
+/* The index belongs to the interpreter: a new one asks again. */
+void pyust_code_forget(void)
+{
+	extra_index = -1;
+}
+
 /*
  * UTF-8 of a str; characters UTF-8 cannot encode (lone surrogates) are
  * replaced, so that a name is never dropped. Returns a new reference to the

@@ -42,6 +42,13 @@ static PyMethodDef gc_callback_def = {
 	"_gc_callback", gc_callback, METH_VARARGS,
 	"Emit python:gc__start and python:gc__done (installed in gc.callbacks by pyust)."};
 
+void pyust_gc_forget(void)
+{
+	/* Freed with the interpreter (3.12+ frees interned strings). */
+	str_generation = NULL;
+	str_collected = NULL;
+}
+
 int pyust_gc_install(PyObject *module)
 {
 	PyObject *gc, *callbacks, *cb;

@@ -17,6 +17,13 @@
 
 /* The eval function pyust chains to: CPython's, or one installed before us. */
 static pyust_eval_fn next_eval;
+/* pyust_eval is in the interpreter's chain of eval functions. */
+static bool in_chain;
+/*
+ * Stopped while a hook installed after ours still calls it: pyust_eval only
+ * passes through. Reinstalling it would make it call itself.
+ */
+static bool paused;
 
 /*
  * With the hook in place every Python call recurses in C (3.11+ no longer
@@ -28,6 +35,7 @@ static pyust_eval_fn next_eval;
 
 static __thread __attribute__((tls_model("initial-exec"))) struct {
 	char *lo; /* lowest usable address of this thread's stack */
+	char *hi;
 	size_t reserve;
 	bool known;
 } stack;
@@ -46,12 +54,14 @@ static size_t stack_left(void)
 		if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 			if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
 				stack.lo = addr;
+				stack.hi = (char *)addr + size;
 				stack.reserve = size / 4 < STACK_RESERVE ? size / 4 : STACK_RESERVE;
 			}
 			pthread_attr_destroy(&attr);
 		}
 	}
-	if (!stack.lo || &here < stack.lo)
+	/* Not on the thread's own stack (a coroutine library's, say): unknown. */
+	if (!stack.lo || &here < stack.lo || &here >= stack.hi)
 		return SIZE_MAX;
 	return (size_t)(&here - stack.lo);
 }
@@ -126,6 +136,8 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	int line;
 	size_t left = stack_left();
 
+	if (paused)
+		return next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
 	if (left < stack.reserve)
 		return eval_too_deep(ts, f, throwflag);
 	if (pyust_frame_creates_generator(f, co))
@@ -151,22 +163,22 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 
 int pyust_hook_installed(void)
 {
-	PyInterpreterState *interp = PyInterpreterState_Get();
-
-	return _PyInterpreterState_GetEvalFrameFunc(interp) == (_PyFrameEvalFunction)pyust_eval;
+	return in_chain && !paused;
 }
 
 int pyust_hook_install(void)
 {
 	PyInterpreterState *interp = PyInterpreterState_Get();
-	_PyFrameEvalFunction cur = _PyInterpreterState_GetEvalFrameFunc(interp);
 
-	if (cur == (_PyFrameEvalFunction)pyust_eval)
+	if (in_chain) {
+		paused = false;
 		return 0;
+	}
 	if (pyust_code_init() < 0)
 		return -1;
-	next_eval = (pyust_eval_fn)cur;
+	next_eval = (pyust_eval_fn)_PyInterpreterState_GetEvalFrameFunc(interp);
 	_PyInterpreterState_SetEvalFrameFunc(interp, (_PyFrameEvalFunction)pyust_eval);
+	in_chain = true;
 	return 0;
 }
 
@@ -174,7 +186,21 @@ void pyust_hook_uninstall(void)
 {
 	PyInterpreterState *interp = PyInterpreterState_Get();
 
-	/* Leave a hook installed after ours in place: it chains to us. */
-	if (_PyInterpreterState_GetEvalFrameFunc(interp) == (_PyFrameEvalFunction)pyust_eval)
+	if (!in_chain)
+		return;
+	if (_PyInterpreterState_GetEvalFrameFunc(interp) == (_PyFrameEvalFunction)pyust_eval) {
 		_PyInterpreterState_SetEvalFrameFunc(interp, (_PyFrameEvalFunction)next_eval);
+		in_chain = false;
+		paused = false;
+	} else {
+		/* A hook installed after ours chains to it: stay, silent. */
+		paused = true;
+	}
+}
+
+void pyust_hook_forget(void)
+{
+	in_chain = false;
+	paused = false;
+	next_eval = NULL;
 }

@@ -51,6 +51,13 @@ static struct PyModuleDef pyust_module = {
 	.m_methods = methods,
 };
 
+static void forget_interpreter(void)
+{
+	pyust_hook_forget();
+	pyust_code_forget();
+	pyust_gc_forget();
+}
+
 PYUST_EXPORT PyMODINIT_FUNC PyInit_pyust(void);
 
 PyMODINIT_FUNC PyInit_pyust(void)
@@ -67,6 +74,12 @@ PyMODINIT_FUNC PyInit_pyust(void)
 	m = PyModule_Create(&pyust_module);
 	if (!m)
 		return NULL;
+	/* Run by Py_Finalize; an embedding program may initialize Python again. */
+	if (Py_AtExit(forget_interpreter) < 0) {
+		Py_DECREF(m);
+		PyErr_SetString(PyExc_ImportError, "pyust: no room left for a Py_AtExit function");
+		return NULL;
+	}
 	if (PyModule_AddStringConstant(m, "__version__", PYUST_VERSION) < 0 ||
 	    pyust_gc_install(m) < 0 || pyust_hook_install() < 0) {
 		Py_DECREF(m);

@@ -20,11 +20,19 @@ struct pyust_code {
 
 int pyust_code_init(void);
 struct pyust_code *pyust_code_get(PyCodeObject *co);
+void pyust_code_forget(void);
 
 int pyust_hook_install(void);
 void pyust_hook_uninstall(void);
 int pyust_hook_installed(void);
+void pyust_hook_forget(void);
 
 int pyust_gc_install(PyObject *module);
+void pyust_gc_forget(void);
+
+/*
+ * The *_forget functions run when the interpreter is finalized: the state
+ * they drop belonged to it, and a later Py_Initialize starts afresh.
+ */
 
 #endif /* PYUST_MODULE_H */

@@ -240,27 +240,35 @@ def _python_build_vars(py):
 
 
 def build_helper(name, py, root):
-    """Compile tests/helpers/NAME.c: a native program, an extension module
-    (returns the directory to put on PYTHONPATH) or an embedding program."""
+    """Compile tests/helpers/NAME.c: a program (native*: instrumented,
+    plugin_host), an embedding program (embed*), a shared library linked with
+    libpython (*_plugin), or an extension module (returns the directory to
+    put on PYTHONPATH)."""
     src = HELPERS / f"{name}.c"
     cc = os.environ.get("CC", "cc")
     flags = ["-O1", "-g", "-Wall", "-Wextra", "-Werror"]
-    out_dir = root / (name + ("-" + py["version"] + "-" + str(abs(hash(py["python"]))) if py else ""))
+    tag = f"-{py['version']}-{abs(hash(py['python']))}" if py else ""
+    out_dir = root / (name + tag)
     out_dir.mkdir(parents=True, exist_ok=True)
     if py is None:
         exe = out_dir / name
-        _run([cc, *flags, "-finstrument-functions", "-o", str(exe), str(src)])
+        extra = ["-finstrument-functions"] if name.startswith("native") else ["-ldl"]
+        _run([cc, *flags, "-o", str(exe), str(src), *extra])
         return exe
     include, suffix, libdir, ldversion = _python_build_vars(py)
-    if name.startswith("embed"):
+    libpython = ["-L", libdir, f"-Wl,-rpath,{libdir}", f"-lpython{ldversion}", "-lm", "-ldl"]
+    if name.startswith("embed") and not name.endswith("_plugin"):
         exe = out_dir / name
-        _run([cc, *flags, "-I", include, "-o", str(exe), str(src), "-L", libdir,
-              f"-Wl,-rpath,{libdir}", f"-lpython{ldversion}", "-lm", "-ldl"])
+        _run([cc, *flags, "-I", include, "-o", str(exe), str(src), *libpython])
         return exe
+    if name.endswith("_plugin"):
+        lib = out_dir / (name + ".so")
+        _run([cc, *flags, "-shared", "-fPIC", "-fvisibility=hidden", "-I", include, "-o",
+              str(lib), str(src), *libpython])
+        return lib
     # Instrument the extension's own functions, not Python's inline ones.
     extra = (["-finstrument-functions", f"-finstrument-functions-exclude-file-list={include}"]
              if name.startswith("native") else [])
     _run([cc, *flags, *extra, "-shared", "-fPIC", "-I", include, "-o",
           str(out_dir / (name + suffix)), str(src)])
     return out_dir
-

@@ -34,6 +34,32 @@ def test_chains_to_previous_eval_function(py, rec, helpers):
     assert len(trace.python("return", "probe")) == 5
 
 
+def test_stop_and_start_under_a_later_hook(py, rec, helpers):
+    """A hook installed after pyust calls it: stop() silences pyust in place
+    and start() resumes it, without pyust calling itself."""
+    ext = helpers("peval", py)
+    code = (
+        "import pyust, peval\n"
+        "peval.install()\n"
+        "def probe():\n"
+        "    pass\n"
+        "pyust.stop()\n"
+        "print(pyust.hook_installed(), peval.installed())\n"
+        "a = peval.count()\n"
+        "probe(); probe()\n"
+        "pyust.start()\n"
+        "print(pyust.hook_installed())\n"
+        "for i in range(3):\n"
+        "    probe()\n"
+        "print(peval.count() - a)\n"
+    )
+    proc, trace = rec.run([py["python"], "-c", code], py, preload=False,
+                          env={"PYTHONPATH": f"{ext}:{module_dir(py)}"})
+    assert proc.stdout == b"False True\nTrue\n5\n"
+    assert len(trace.python("entry", "probe")) == 3
+    assert len(trace.python("return", "probe")) == 3
+
+
 RECURSION = """
 import sys
 def down(n):

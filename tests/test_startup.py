@@ -87,6 +87,24 @@ def test_embedded(py, rec, helpers):
     assert probes(trace) == 3
 
 
+def test_embedded_initialized_twice(py, rec, helpers):
+    """Py_Finalize then Py_Initialize again: both lives are traced."""
+    exe = helpers("embed_reinit", py)
+    proc, trace = rec.run([str(exe)], py)
+    assert proc.stdout == b"reinit done\n"
+    assert proc.stderr == b""
+    assert probes(trace) == 5
+
+
+def test_plugin_loaded_locally(py, rec, helpers):
+    """A plugin with its own libpython (RTLD_LOCAL) runs normally under the preload."""
+    host = helpers("plugin_host")
+    plugin = helpers("embed_plugin", py)
+    proc, trace = rec.run([str(host), str(plugin)], py)
+    assert proc.stdout == b"plugin ran\n"
+    assert proc.stderr == b""
+
+
 @pytest.mark.parametrize("cmd", [["sh", "-c", "echo hello; echo err >&2"],
                                  ["env", "-u", "X", "printf", "%s\\n", "hello"],
                                  ["cat", "/proc/self/comm"]])

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Another PEP 523 user (a debugger, a JIT): installs its own eval function,
- * which counts the frames it evaluates. pyust must chain to it.
+ * which counts the frames it evaluates and chains to the one it replaced.
  */
 
 #include <Python.h>
@@ -13,18 +13,22 @@ typedef struct _PyInterpreterFrame frame_t;
 typedef PyFrameObject frame_t;
 #endif
 
+typedef PyObject *(*eval_fn)(PyThreadState *, frame_t *, int);
+
 static long frames;
+static eval_fn previous;
 
 static PyObject *counting_eval(PyThreadState *ts, frame_t *f, int throwflag)
 {
 	frames++;
-	return _PyEval_EvalFrameDefault(ts, f, throwflag);
+	return previous(ts, f, throwflag);
 }
 
 static PyObject *install(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
+	previous = (eval_fn)_PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get());
 	_PyInterpreterState_SetEvalFrameFunc(PyInterpreterState_Get(), counting_eval);
 	Py_RETURN_NONE;
 }
