@@ -136,10 +136,12 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	int line;
 	size_t left = stack_left();
 
-	if (paused)
-		return next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
 	if (left < stack.reserve)
 		return eval_too_deep(ts, f, throwflag);
+	/* Stopped, or between a session's disable and the hook's removal. */
+	if (paused || !(lttng_ust_tracepoint_enabled(python, function__entry) ||
+			lttng_ust_tracepoint_enabled(python, function__return)))
+		return eval_next(ts, f, throwflag, left);
 	if (pyust_frame_creates_generator(f, co))
 		return eval_next(ts, f, throwflag, left);
 	pc = pyust_code_get(co);

@@ -21,7 +21,7 @@ static PyObject *start(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	if (pyust_hook_install() < 0)
+	if (pyust_watch_follow() < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -30,14 +30,37 @@ static PyObject *stop(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	pyust_hook_uninstall();
+	pyust_watch_unfollow();
+	Py_RETURN_NONE;
+}
+
+static PyObject *at_exit(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	pyust_watch_stop();
+	Py_RETURN_NONE;
+}
+
+static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	if (pyust_watch_after_fork() != 0) {
+		PyErr_SetString(PyExc_RuntimeError, "pyust: cannot start the session watcher");
+		return NULL;
+	}
 	Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-	{"start", start, METH_NOARGS, "start()\n--\n\nInstall the frame hook (done on import)."},
+	{"start", start, METH_NOARGS,
+	 "start()\n--\n\nFollow the sessions again (done on import): the frame hook is in "
+	 "place while one enables python function events."},
 	{"stop", stop, METH_NOARGS,
-	 "stop()\n--\n\nRemove the frame hook; a hook installed after it stays."},
+	 "stop()\n--\n\nRemove the frame hook and stop following the sessions."},
+	{"_at_exit", at_exit, METH_NOARGS, NULL},
+	{"_after_fork_in_child", after_fork_in_child, METH_NOARGS, NULL},
 	{"hook_installed", hook_installed, METH_NOARGS,
 	 "hook_installed()\n--\n\nWhether pyust's frame hook is the interpreter's eval function."},
 	{NULL, NULL, 0, NULL},
@@ -51,8 +74,44 @@ static struct PyModuleDef pyust_module = {
 	.m_methods = methods,
 };
 
+/* Stop the watcher before finalization, restart it in forked children. */
+static int register_hooks(PyObject *m)
+{
+	PyObject *r = NULL, *cb, *fork_cb, *kw, *atexit = PyImport_ImportModule("atexit");
+
+	cb = PyObject_GetAttrString(m, "_at_exit");
+	if (atexit && cb)
+		r = PyObject_CallMethod(atexit, "register", "O", cb);
+	Py_XDECREF(cb);
+	Py_XDECREF(atexit);
+	if (!r)
+		return -1;
+	Py_DECREF(r);
+	fork_cb = PyObject_GetAttrString(m, "_after_fork_in_child");
+	kw = fork_cb ? Py_BuildValue("{sO}", "after_in_child", fork_cb) : NULL;
+	r = NULL;
+	if (kw) {
+		PyObject *os = PyImport_ImportModule("os");
+		PyObject *reg = os ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
+		PyObject *args = PyTuple_New(0);
+
+		if (reg && args)
+			r = PyObject_Call(reg, args, kw);
+		Py_XDECREF(args);
+		Py_XDECREF(reg);
+		Py_XDECREF(os);
+	}
+	Py_XDECREF(kw);
+	Py_XDECREF(fork_cb);
+	if (!r)
+		return -1;
+	Py_DECREF(r);
+	return 0;
+}
+
 static void forget_interpreter(void)
 {
+	pyust_watch_forget();
 	pyust_hook_forget();
 	pyust_code_forget();
 	pyust_gc_forget();
@@ -81,7 +140,7 @@ PyMODINIT_FUNC PyInit_pyust(void)
 		return NULL;
 	}
 	if (PyModule_AddStringConstant(m, "__version__", PYUST_VERSION) < 0 ||
-	    pyust_gc_install(m) < 0 || pyust_hook_install() < 0) {
+	    pyust_gc_install(m) < 0 || register_hooks(m) < 0 || pyust_watch_follow() < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

@@ -30,6 +30,13 @@ void pyust_hook_forget(void);
 int pyust_gc_install(PyObject *module);
 void pyust_gc_forget(void);
 
+/* The hook follows the sessions that enable python function events. */
+int pyust_watch_follow(void);
+void pyust_watch_unfollow(void);
+void pyust_watch_stop(void);
+int pyust_watch_after_fork(void);
+void pyust_watch_forget(void);
+
 /*
  * The *_forget functions run when the interpreter is finalized: the state
  * they drop belonged to it, and a later Py_Initialize starts afresh.

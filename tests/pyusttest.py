@@ -185,7 +185,7 @@ class Recorder:
         name = "t" + uuid.uuid4().hex[:12]
         out = self.tmp / name
         lt = self.daemon.lttng
-        result = SimpleNamespace(trace=None)
+        result = SimpleNamespace(trace=None, name=name)
         lt("create", name, "-o", str(out))
         try:
             # Blocking channel: the program waits rather than lose an event.
@@ -202,7 +202,7 @@ class Recorder:
                 lt("enable-event", "-u", "-s", name, "-c", "chan", "lttng_ust_statedump:*")
             lt("start", name)
             yield result
-            lt("stop", name)
+            lt("stop", name, check=False)  # the block may have stopped it
         finally:
             lt("destroy", name, check=False)
         result.trace = Trace(out)
