@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -17,9 +18,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "tests"))
 from pyusttest import Daemon, libpyust  # noqa: E402
 
+CYG_FAST = "/usr/lib/x86_64-linux-gnu/liblttng-ust-cyg-profile-fast.so"
 ROUNDS = int(os.environ.get("PYUST_BENCH_ROUNDS", "7"))
 REPEAT = int(os.environ.get("PYUST_BENCH_REPEAT", "3"))
-FIB = str(BENCH / "workloads" / "fib.py")
+WORKLOADS = ["fib", "objects", "service"]
+NATIVE_CALLS = 500000
 
 
 def sh(cmd, **kw):
@@ -27,38 +30,39 @@ def sh(cmd, **kw):
 
 
 class Recording:
-    """A session recording python:* with buffers sized to lose nothing."""
+    """A session recording EVENTS with buffers sized to lose nothing."""
 
-    def __init__(self, daemon, out):
-        self.daemon, self.out = daemon, out
+    def __init__(self, daemon, out, events="python:*", start=True):
+        self.daemon, self.out, self.events, self.start = daemon, out, events, start
         self.name = "bench" + uuid.uuid4().hex[:8]
 
     def __enter__(self):
         lt = self.daemon.lttng
         lt("create", self.name, "-o", str(self.out / self.name))
         lt("enable-channel", "-u", "-s", self.name, "--subbuf-size=8M", "--num-subbuf=8", "chan")
-        lt("enable-event", "-u", "-s", self.name, "-c", "chan", "python:*")
-        lt("start", self.name)
+        lt("enable-event", "-u", "-s", self.name, "-c", "chan", self.events)
+        if self.start:
+            lt("start", self.name)
         return self
 
     def __exit__(self, *exc):
         lt = self.daemon.lttng
-        lt("stop", self.name)
+        lt("stop", self.name, check=False)
         listing = lt("list", self.name).stdout
         self.discarded = sum(int(line.split(":")[1]) for line in listing.splitlines()
                              if "Discarded events" in line)
         lt("destroy", self.name)
 
 
-def run_config(cfg, py, daemon, out, floor_exe):
+def run_config(cfg, py, workload, daemon, out, exes):
     env = dict(daemon.env)
     if cfg in ("idle", "traced", "floor"):
         env["LD_PRELOAD"] = libpyust(py)
     if cfg == "floor":
-        cmd = [str(floor_exe), "200000", FIB]
+        cmd = [str(exes["floor"]), "200000", str(BENCH / "workloads" / "fib.py")]
     else:
         mode = cfg if cfg in ("cprofile", "setprofile", "monitoring") else "plain"
-        cmd = [py["python"], FIB, mode, str(REPEAT)]
+        cmd = [py["python"], str(BENCH / "workloads" / f"{workload}.py"), mode, str(REPEAT)]
     if cfg in ("traced", "floor"):
         with Recording(daemon, out) as rec:
             value = float(sh(cmd, env=env))
@@ -66,12 +70,58 @@ def run_config(cfg, py, daemon, out, floor_exe):
     return float(sh(cmd, env=env)), 0
 
 
-def build_floor(out):
-    exe = out / "floor"
+def run_native(cfg, py, daemon, out, exes):
+    """The instrumented C program: no preload, cyg-profile-fast, or pyust."""
+    env = dict(daemon.env)
+    cmd = [str(exes["native"]), str(NATIVE_CALLS)]
+    if cfg == "plain":
+        return float(sh(cmd, env=env)), 0
+    env["LD_PRELOAD"] = CYG_FAST if cfg == "cyg-profile-fast" else libpyust(py)
+    with Recording(daemon, out, "lttng_ust_cyg_profile_fast:*") as rec:
+        value = float(sh(cmd, env=env))
+    return value, rec.discarded
+
+
+def reaction(py, daemon, out):
+    """ms from running "lttng start" to the hook in place, from running "lttng stop" to its
+    removal, and what the "lttng start" command itself took (the session daemon creates
+    the buffers and tells the application before it returns)."""
+    env = dict(daemon.env, LD_PRELOAD=libpyust(py))
+    with Recording(daemon, out, start=False) as rec:
+        proc = subprocess.Popen([py["python"], str(BENCH / "workloads" / "reaction.py")],
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline() == "ready\n"
+        t0 = time.monotonic()
+        daemon.lttng("start", rec.name)
+        t_cmd = time.monotonic() - t0
+        on = float(proc.stdout.readline()) - t0
+        t1 = time.monotonic()
+        daemon.lttng("stop", rec.name)
+        off = float(proc.stdout.readline()) - t1
+        proc.communicate("")
+    return on * 1000, off * 1000, t_cmd * 1000
+
+
+def build(out):
+    cc = os.environ.get("CC", "cc")
     cflags = sh(["pkg-config", "--cflags", "lttng-ust"]).split()
-    sh([os.environ.get("CC", "cc"), "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags,
-        "-o", str(exe), str(BENCH / "floor.c"), "-ldl"])
-    return exe
+    exes = {"floor": out / "floor", "native": out / "native"}
+    sh([cc, "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags, "-o", str(exes["floor"]),
+        str(BENCH / "floor.c"), "-ldl"])
+    sh([cc, "-O2", "-finstrument-functions", "-o", str(exes["native"]), str(BENCH / "native.c")])
+    return exes
+
+
+def interleaved(configs, measure):
+    """Medians over ROUNDS rounds, the order rotated each round; and the events lost."""
+    samples = {c: [] for c in configs}
+    lost = 0
+    for r in range(ROUNDS):
+        for cfg in configs[r % len(configs):] + configs[:r % len(configs)]:
+            value, discarded = measure(cfg)
+            samples[cfg].append(value)
+            lost += discarded
+    return {c: statistics.median(v) for c, v in samples.items()}, lost
 
 
 def environment():
@@ -79,6 +129,16 @@ def environment():
                 if line.startswith("model name")), platform.processor())
     ust = sh(["pkg-config", "--modversion", "lttng-ust"]).strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "lttng_ust": ust}
+
+
+def report(py, row, configs):
+    print(f"\n{py['python']} (Python {py['version']}), {row['workload']}, median of {ROUNDS}"
+          " rounds, ns per call (floor: ns per entry+return pair from C)")
+    for c in configs:
+        print(f"  {c:16s} {row['ns_per_call'][c]:9.1f}")
+    for k, v in row["ratios"].items():
+        print(f"  {k:24s} {v:6.2f}")
+    print(f"  discarded events while recording: {row['discarded_events']}", flush=True)
 
 
 def main():
@@ -90,37 +150,41 @@ def main():
     results = {"environment": environment(), "rounds": ROUNDS, "repeat": REPEAT, "runs": []}
     print("environment:", results["environment"], flush=True)
     try:
-        floor_exe = build_floor(out)
+        exes = build(out)
         for py in interpreters:
             version = tuple(map(int, py["version"].split(".")))
             configs = ["plain", "idle", "traced", "cprofile", "setprofile", "floor"]
             if version >= (3, 12):
                 configs.insert(5, "monitoring")
-            samples = {c: [] for c in configs}
-            discarded = 0
-            for r in range(ROUNDS):
-                # Rotate the order so that no configuration always runs first.
-                for cfg in configs[r % len(configs):] + configs[:r % len(configs)]:
-                    value, lost = run_config(cfg, py, daemon, out, floor_exe)
-                    samples[cfg].append(value)
-                    discarded += lost
-            med = {c: statistics.median(v) for c, v in samples.items()}
-            row = {"python": py["python"], "version": py["version"], "workload": "fib",
-                   "ns_per_call": med, "discarded_events": discarded,
-                   "ratios": {
-                       "idle/plain": med["idle"] / med["plain"],
-                       "traced/plain": med["traced"] / med["plain"],
-                       "traced/cprofile": med["traced"] / med["cprofile"],
-                       "(traced-plain)/floor": (med["traced"] - med["plain"]) / med["floor"],
-                   }}
+            for workload in WORKLOADS:
+                med, lost = interleaved(
+                    configs, lambda c: run_config(c, py, workload, daemon, out, exes))
+                row = {"python": py["python"], "version": py["version"], "workload": workload,
+                       "ns_per_call": med, "discarded_events": lost, "ratios": {
+                           "idle/plain": med["idle"] / med["plain"],
+                           "traced/plain": med["traced"] / med["plain"],
+                           "traced/cprofile": med["traced"] / med["cprofile"],
+                           "(traced-plain)/floor": (med["traced"] - med["plain"]) / med["floor"],
+                       }}
+                results["runs"].append(row)
+                report(py, row, configs)
+            med, lost = interleaved(["plain", "cyg-profile-fast", "pyust"],
+                                    lambda c: run_native(c, py, daemon, out, exes))
+            row = {"python": py["python"], "version": py["version"], "workload": "native",
+                   "ns_per_call": med, "discarded_events": lost, "ratios": {
+                       "pyust/cyg-profile-fast": med["pyust"] / med["cyg-profile-fast"]}}
             results["runs"].append(row)
-            print(f"\n{py['python']} (Python {py['version']}), fib, median of {ROUNDS} rounds,"
-                  f" ns per call (floor: ns per entry+return pair from C)")
-            for c in configs:
-                print(f"  {c:11s} {med[c]:9.1f}")
-            for k, v in row["ratios"].items():
-                print(f"  {k:21s} {v:6.2f}")
-            print(f"  discarded events while traced: {discarded}", flush=True)
+            report(py, row, list(med))
+            times = [reaction(py, daemon, out) for _ in range(ROUNDS)]
+            row = {"python": py["python"], "version": py["version"], "workload": "reaction",
+                   "ms": {"start_to_hook": statistics.median(t[0] for t in times),
+                          "stop_to_unhook": statistics.median(t[1] for t in times),
+                          "lttng_start_command": statistics.median(t[2] for t in times)}}
+            results["runs"].append(row)
+            ms = row["ms"]
+            print(f"  reaction, median ms: lttng start -> hook {ms['start_to_hook']:.1f} (the"
+                  f" command itself: {ms['lttng_start_command']:.1f}), lttng stop -> no hook"
+                  f" {ms['stop_to_unhook']:.1f}", flush=True)
     finally:
         daemon.stop()
     dest = Path(os.environ.get("PYUST_BENCH_OUT", BENCH.parent / "build" / "bench"))
@@ -129,7 +193,7 @@ def main():
     with open(dest / "results.csv", "w") as f:
         f.write("python,version,workload,config,ns_per_call\n")
         for row in results["runs"]:
-            for c, v in row["ns_per_call"].items():
+            for c, v in row.get("ns_per_call", {}).items():
                 f.write(f"{row['python']},{row['version']},{row['workload']},{c},{v:.2f}\n")
     print(f"\nwritten: {dest}/results.json, {dest}/results.csv")
 
