@@ -238,6 +238,20 @@ static void *next_symbol(const char *name, void *caller)
 
 #define NEXT(name) next_symbol(name, __builtin_return_address(0))
 
+/* After a Py_Initialize* of an embedding program returned: boot now. */
+static void after_initialize(void)
+{
+	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
+		boot_run();
+}
+
+/* After Py_Finalize the module's state is gone: boot again at the next Py_Initialize. */
+static void after_finalize(void)
+{
+	if (state == BOOT_DONE)
+		state = BOOT_WAITING;
+}
+
 /*
  * Embedding API. Only calls that go through the PLT land here: a program
  * linked with a shared libpython. Inside Py_Main the audit hook is the
@@ -253,8 +267,7 @@ void Py_InitializeEx(int initsigs)
 	void (*real)(int) = NEXT("Py_InitializeEx");
 
 	real(initsigs);
-	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
-		boot_run();
+	after_initialize();
 }
 
 void Py_Initialize(void)
@@ -262,8 +275,7 @@ void Py_Initialize(void)
 	void (*real)(void) = NEXT("Py_Initialize");
 
 	real();
-	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
-		boot_run();
+	after_initialize();
 }
 
 /* PyStatus, unchanged from 3.8 to 3.13; returned by value. */
@@ -281,12 +293,11 @@ struct py_status Py_InitializeFromConfig(const void *config)
 	struct py_status (*real)(const void *) = NEXT("Py_InitializeFromConfig");
 	struct py_status st = real(config);
 
-	if (st.type == 0 && !in_py_main && state == BOOT_WAITING && py.IsInitialized())
-		boot_run();
+	if (st.type == 0)
+		after_initialize();
 	return st;
 }
 
-/* After Py_Finalize the module's state is gone: boot again at the next Py_Initialize. */
 PYUST_EXPORT int Py_FinalizeEx(void);
 PYUST_EXPORT void Py_Finalize(void);
 
@@ -295,8 +306,7 @@ int Py_FinalizeEx(void)
 	int (*real)(void) = NEXT("Py_FinalizeEx");
 	int ret = real();
 
-	if (state == BOOT_DONE)
-		state = BOOT_WAITING;
+	after_finalize();
 	return ret;
 }
 
@@ -305,8 +315,7 @@ void Py_Finalize(void)
 	void (*real)(void) = NEXT("Py_Finalize");
 
 	real();
-	if (state == BOOT_DONE)
-		state = BOOT_WAITING;
+	after_finalize();
 }
 
 int Py_Main(int argc, wchar_t **argv)

@@ -76,13 +76,17 @@ static void *watch(void *unused)
 	}
 }
 
+/*
+ * With the GIL, which is released while the lock is taken: the watcher holds
+ * the lock while it waits for the GIL.
+ */
 static int start_thread(void)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 	int ret = 0;
 
-	pthread_mutex_lock(&lock);
+	Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&lock);
 	stopping = false;
 	if (!running) {
 		pthread_attr_init(&attr);
@@ -92,7 +96,7 @@ static int start_thread(void)
 		running = ret == 0;
 	}
 	pthread_mutex_unlock(&lock);
-	return ret;
+	Py_END_ALLOW_THREADS return ret;
 }
 
 int pyust_watch_follow(void)
