@@ -21,7 +21,10 @@ from pyusttest import Daemon, libpyust  # noqa: E402
 CYG_FAST = "/usr/lib/x86_64-linux-gnu/liblttng-ust-cyg-profile-fast.so"
 ROUNDS = int(os.environ.get("PYUST_BENCH_ROUNDS", "7"))
 REPEAT = int(os.environ.get("PYUST_BENCH_REPEAT", "3"))
-WORKLOADS = ["fib", "objects", "service"]
+# PYUST_BENCH_WORKLOADS narrows the run, e.g. "logging native".
+SELECTED = os.environ.get("PYUST_BENCH_WORKLOADS",
+                          "fib objects service logging native reaction").split()
+WORKLOADS = [w for w in ("fib", "objects", "service") if w in SELECTED]
 NATIVE_CALLS = 500000
 
 
@@ -33,14 +36,19 @@ class Recording:
     """A session recording EVENTS with buffers sized to lose nothing."""
 
     def __init__(self, daemon, out, events="python:*", start=True):
+        """events: a user-space event rule, or "--python" for all Python loggers."""
         self.daemon, self.out, self.events, self.start = daemon, out, events, start
         self.name = "bench" + uuid.uuid4().hex[:8]
 
     def __enter__(self):
         lt = self.daemon.lttng
         lt("create", self.name, "-o", str(self.out / self.name))
-        lt("enable-channel", "-u", "-s", self.name, "--subbuf-size=8M", "--num-subbuf=8", "chan")
-        lt("enable-event", "-u", "-s", self.name, "-c", "chan", self.events)
+        chan = "lttng_python_channel" if self.events == "--python" else "chan"
+        lt("enable-channel", "-u", "-s", self.name, "--subbuf-size=8M", "--num-subbuf=8", chan)
+        if self.events == "--python":
+            lt("enable-event", "--python", "-s", self.name, "-a")
+        else:
+            lt("enable-event", "-u", "-s", self.name, "-c", "chan", self.events)
         if self.start:
             lt("start", self.name)
         return self
@@ -80,6 +88,32 @@ def run_native(cfg, py, daemon, out, exes):
     with Recording(daemon, out, "lttng_ust_cyg_profile_fast:*") as rec:
         value = float(sh(cmd, env=env))
     return value, rec.discarded
+
+
+LTTNGUST = "/usr/lib/python3/dist-packages/lttngust"
+
+
+def run_logging(cfg, py, daemon, out, exes):
+    """Records logged with a NullHandler on the root logger: without pyust (plain),
+    preloaded with no session (idle), recording (pyust), and lttngust recording."""
+    env = dict(daemon.env)
+    mode = "plain"
+    if cfg in ("idle", "pyust"):
+        env["LD_PRELOAD"] = libpyust(py)
+    if cfg == "lttngust":
+        # lttngust is pure Python over liblttng-ust-python-agent: any CPython can load it.
+        (out / "lttngust-path").mkdir(exist_ok=True)
+        link = out / "lttngust-path" / "lttngust"
+        if not link.exists():
+            link.symlink_to(LTTNGUST)
+        env["PYTHONPATH"] = str(out / "lttngust-path")
+        mode = "lttngust"
+    cmd = [py["python"], str(BENCH / "workloads" / "logging_records.py"), mode, str(REPEAT)]
+    if cfg in ("pyust", "lttngust"):
+        with Recording(daemon, out, "--python") as rec:
+            value = float(sh(cmd, env=env))
+        return value, rec.discarded
+    return float(sh(cmd, env=env)), 0
 
 
 def reaction(py, daemon, out):
@@ -132,13 +166,50 @@ def environment():
 
 
 def report(py, row, configs):
+    unit = "ns per record" if row["workload"] == "logging" else "ns per call"
     print(f"\n{py['python']} (Python {py['version']}), {row['workload']}, median of {ROUNDS}"
-          " rounds, ns per call (floor: ns per entry+return pair from C)")
+          f" rounds, {unit} (floor: ns per entry+return pair from C)")
     for c in configs:
         print(f"  {c:16s} {row['ns_per_call'][c]:9.1f}")
     for k, v in row["ratios"].items():
         print(f"  {k:24s} {v:6.2f}")
     print(f"  discarded events while recording: {row['discarded_events']}", flush=True)
+
+
+def bench_logging(py, daemon, out, exes, results):
+    configs = ["plain", "idle", "pyust"] + (["lttngust"] if os.path.isdir(LTTNGUST) else [])
+    med, lost = interleaved(configs, lambda c: run_logging(c, py, daemon, out, exes))
+    ratios = {"idle/plain": med["idle"] / med["plain"], "pyust/plain": med["pyust"] / med["plain"]}
+    if "lttngust" in med:
+        ratios["(pyust-plain)/(lttngust-plain)"] = (
+            (med["pyust"] - med["plain"]) / (med["lttngust"] - med["plain"]))
+    row = {"python": py["python"], "version": py["version"], "workload": "logging",
+           "ns_per_call": med, "discarded_events": lost, "ratios": ratios}
+    results["runs"].append(row)
+    report(py, row, configs)
+
+
+def bench_native(py, daemon, out, exes, results):
+    med, lost = interleaved(["plain", "cyg-profile-fast", "pyust"],
+                            lambda c: run_native(c, py, daemon, out, exes))
+    row = {"python": py["python"], "version": py["version"], "workload": "native",
+           "ns_per_call": med, "discarded_events": lost, "ratios": {
+               "pyust/cyg-profile-fast": med["pyust"] / med["cyg-profile-fast"]}}
+    results["runs"].append(row)
+    report(py, row, list(med))
+
+
+def bench_reaction(py, daemon, out, results):
+    times = [reaction(py, daemon, out) for _ in range(ROUNDS)]
+    row = {"python": py["python"], "version": py["version"], "workload": "reaction",
+           "ms": {"start_to_hook": statistics.median(t[0] for t in times),
+                  "stop_to_unhook": statistics.median(t[1] for t in times),
+                  "lttng_start_command": statistics.median(t[2] for t in times)}}
+    results["runs"].append(row)
+    ms = row["ms"]
+    print(f"  reaction, median ms: lttng start -> hook {ms['start_to_hook']:.1f} (the"
+          f" command itself: {ms['lttng_start_command']:.1f}), lttng stop -> no hook"
+          f" {ms['stop_to_unhook']:.1f}", flush=True)
 
 
 def main():
@@ -168,23 +239,12 @@ def main():
                        }}
                 results["runs"].append(row)
                 report(py, row, configs)
-            med, lost = interleaved(["plain", "cyg-profile-fast", "pyust"],
-                                    lambda c: run_native(c, py, daemon, out, exes))
-            row = {"python": py["python"], "version": py["version"], "workload": "native",
-                   "ns_per_call": med, "discarded_events": lost, "ratios": {
-                       "pyust/cyg-profile-fast": med["pyust"] / med["cyg-profile-fast"]}}
-            results["runs"].append(row)
-            report(py, row, list(med))
-            times = [reaction(py, daemon, out) for _ in range(ROUNDS)]
-            row = {"python": py["python"], "version": py["version"], "workload": "reaction",
-                   "ms": {"start_to_hook": statistics.median(t[0] for t in times),
-                          "stop_to_unhook": statistics.median(t[1] for t in times),
-                          "lttng_start_command": statistics.median(t[2] for t in times)}}
-            results["runs"].append(row)
-            ms = row["ms"]
-            print(f"  reaction, median ms: lttng start -> hook {ms['start_to_hook']:.1f} (the"
-                  f" command itself: {ms['lttng_start_command']:.1f}), lttng stop -> no hook"
-                  f" {ms['stop_to_unhook']:.1f}", flush=True)
+            if "logging" in SELECTED:
+                bench_logging(py, daemon, out, exes, results)
+            if "native" in SELECTED:
+                bench_native(py, daemon, out, exes, results)
+            if "reaction" in SELECTED:
+                bench_reaction(py, daemon, out, results)
     finally:
         daemon.stop()
     dest = Path(os.environ.get("PYUST_BENCH_OUT", BENCH.parent / "build" / "bench"))

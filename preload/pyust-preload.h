@@ -14,7 +14,7 @@
  * Bumped whenever the module and the preload stop understanding each other;
  * the module refuses to start against a preload of another version.
  */
-#define PYUST_PRELOAD_ABI 1
+#define PYUST_PRELOAD_ABI 2
 
 PYUST_EXPORT int pyust_preload_abi(void);
 
@@ -23,5 +23,27 @@ const char *pyust_libdir(void);
 
 /* Print one line on stderr, prefixed with "pyust: ", unless PYUST_QUIET is set. */
 PYUST_EXPORT void pyust_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The probes of lttng_python:event, in LIBDIR/pyust/libpyust-log.so. Loading
+ * fails (-1) while lttngust's library, which has the same provider, is in
+ * the process. Called with the GIL held.
+ */
+PYUST_EXPORT int pyust_log_probes_load(void);
+PYUST_EXPORT void pyust_log_probes_unload(void);
+PYUST_EXPORT int pyust_lttngust_loaded(void);
+
+/*
+ * Armed (1) right before os.fork() and disarmed (0) after it, on the forking
+ * thread: the child of that fork registers with the session daemon as itself.
+ */
+PYUST_EXPORT void pyust_fork_arm(int on);
+
+/*
+ * One line on stderr, prefixed with "pyust: ", only when PYUST_DEBUG is set.
+ * The first call (fmt may be NULL) reads the environment: make it before
+ * threads call it.
+ */
+PYUST_EXPORT void pyust_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* PYUST_PRELOAD_H */

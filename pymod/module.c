@@ -1,10 +1,10 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * The pyust extension module. Importing it starts recording: the frame hook
- * and the gc callback are installed (the callback first, so that its import of
- * gc is not recorded), whether the import comes from the
- * application or from libpyust.so preloaded.
+ * The pyust extension module. Importing it starts recording, whether the
+ * import comes from the application or from libpyust.so preloaded: the gc
+ * callback is installed, the frame hook and the logging wrapper follow the
+ * sessions, and the LTTng agent registers the process with the daemons.
  */
 
 #include "pyust.h"
@@ -21,7 +21,7 @@ static PyObject *start(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	if (pyust_watch_follow() < 0)
+	if (pyust_log_follow() < 0 || pyust_watch_follow() < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -31,6 +31,7 @@ static PyObject *stop(PyObject *self, PyObject *unused)
 	(void)self;
 	(void)unused;
 	pyust_watch_unfollow();
+	pyust_log_unfollow();
 	Py_RETURN_NONE;
 }
 
@@ -39,6 +40,23 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
 	(void)self;
 	(void)unused;
 	pyust_watch_stop();
+	pyust_agent_stop();
+	Py_RETURN_NONE;
+}
+
+static PyObject *before_fork(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	pyust_fork_arm(1);
+	Py_RETURN_NONE;
+}
+
+static PyObject *after_fork_in_parent(PyObject *self, PyObject *unused)
+{
+	(void)self;
+	(void)unused;
+	pyust_fork_arm(0);
 	Py_RETURN_NONE;
 }
 
@@ -46,21 +64,42 @@ static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
 {
 	(void)self;
 	(void)unused;
-	if (pyust_watch_after_fork() != 0) {
-		PyErr_SetString(PyExc_RuntimeError, "pyust: cannot start the session watcher");
+	pyust_fork_arm(0);
+	if (pyust_watch_after_fork() != 0 || pyust_agent_after_fork() != 0) {
+		PyErr_SetString(PyExc_RuntimeError, "pyust: cannot start its threads in the child");
 		return NULL;
 	}
 	Py_RETURN_NONE;
 }
 
+/* PEP 562: the handler class is made on first use, as it needs logging imported. */
+static PyObject *getattr(PyObject *self, PyObject *name)
+{
+	PyObject *type;
+
+	if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, "LoggingHandler")) {
+		PyErr_Format(PyExc_AttributeError, "module 'pyust' has no attribute %R", name);
+		return NULL;
+	}
+	type = pyust_log_handler_type();
+	if (type && PyObject_SetAttr(self, name, type) < 0)
+		Py_CLEAR(type);
+	return type;
+}
+
 static PyMethodDef methods[] = {
 	{"start", start, METH_NOARGS,
 	 "start()\n--\n\nFollow the sessions again (done on import): the frame hook is in "
-	 "place while one enables python function events."},
+	 "place while one enables python function events, the logging wrapper while one "
+	 "enables Python logging events."},
 	{"stop", stop, METH_NOARGS,
-	 "stop()\n--\n\nRemove the frame hook and stop following the sessions."},
+	 "stop()\n--\n\nRemove the frame hook and the logging wrapper, and stop following "
+	 "the sessions."},
 	{"_at_exit", at_exit, METH_NOARGS, NULL},
+	{"_before_fork", before_fork, METH_NOARGS, NULL},
+	{"_after_fork_in_parent", after_fork_in_parent, METH_NOARGS, NULL},
 	{"_after_fork_in_child", after_fork_in_child, METH_NOARGS, NULL},
+	{"__getattr__", getattr, METH_O, NULL},
 	{"hook_installed", hook_installed, METH_NOARGS,
 	 "hook_installed()\n--\n\nWhether pyust's frame hook is the interpreter's eval function."},
 	{NULL, NULL, 0, NULL},
@@ -74,10 +113,13 @@ static struct PyModuleDef pyust_module = {
 	.m_methods = methods,
 };
 
-/* Stop the watcher before finalization, restart it in forked children. */
+/*
+ * Stop the threads before finalization; around os.fork(), have the child
+ * registered as itself and restart the threads there.
+ */
 static int register_hooks(PyObject *m)
 {
-	PyObject *r = NULL, *cb, *fork_cb, *kw, *atexit = PyImport_ImportModule("atexit");
+	PyObject *r = NULL, *cb, *kw, *atexit = PyImport_ImportModule("atexit");
 
 	cb = PyObject_GetAttrString(m, "_at_exit");
 	if (atexit && cb)
@@ -87,8 +129,9 @@ static int register_hooks(PyObject *m)
 	if (!r)
 		return -1;
 	Py_DECREF(r);
-	fork_cb = PyObject_GetAttrString(m, "_after_fork_in_child");
-	kw = fork_cb ? Py_BuildValue("{sO}", "after_in_child", fork_cb) : NULL;
+	kw = Py_BuildValue("{sNsNsN}", "before", PyObject_GetAttrString(m, "_before_fork"),
+			   "after_in_parent", PyObject_GetAttrString(m, "_after_fork_in_parent"),
+			   "after_in_child", PyObject_GetAttrString(m, "_after_fork_in_child"));
 	r = NULL;
 	if (kw) {
 		PyObject *os = PyImport_ImportModule("os");
@@ -102,7 +145,6 @@ static int register_hooks(PyObject *m)
 		Py_XDECREF(os);
 	}
 	Py_XDECREF(kw);
-	Py_XDECREF(fork_cb);
 	if (!r)
 		return -1;
 	Py_DECREF(r);
@@ -115,6 +157,7 @@ static void forget_interpreter(void)
 	pyust_hook_forget();
 	pyust_code_forget();
 	pyust_gc_forget();
+	pyust_log_forget();
 }
 
 PYUST_EXPORT PyMODINIT_FUNC PyInit_pyust(void);
@@ -140,7 +183,8 @@ PyMODINIT_FUNC PyInit_pyust(void)
 		return NULL;
 	}
 	if (PyModule_AddStringConstant(m, "__version__", PYUST_VERSION) < 0 ||
-	    pyust_gc_install(m) < 0 || register_hooks(m) < 0 || pyust_watch_follow() < 0) {
+	    pyust_gc_install(m) < 0 || register_hooks(m) < 0 || pyust_log_follow() < 0 ||
+	    pyust_watch_follow() < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

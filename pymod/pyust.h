@@ -8,6 +8,7 @@
 #define PYUST_MODULE_H
 
 #include <Python.h>
+#include <stdbool.h>
 
 /* What the events say about a code object, cached in its co_extra. */
 struct pyust_code {
@@ -36,6 +37,24 @@ void pyust_watch_unfollow(void);
 void pyust_watch_stop(void);
 int pyust_watch_after_fork(void);
 void pyust_watch_forget(void);
+
+/* Records of the logging module (logging.c, logemit.c). */
+int pyust_log_follow(void);
+void pyust_log_unfollow(void);
+bool pyust_log_out_of_step(void);
+void pyust_log_apply(void);
+void pyust_log_forget(void);
+PyObject *pyust_log_handler_type(void);
+int pyust_logemit_init(PyObject *logging);
+bool pyust_logemit_enabled(void);
+int pyust_log_emit(PyObject *record);
+void pyust_logemit_forget(void);
+
+/* The LTTng agent thread (agent.c). */
+int pyust_agent_start(void);
+void pyust_agent_stop(void);
+int pyust_agent_after_fork(void);
+unsigned int pyust_agent_enabled(void);
 
 /*
  * The *_forget functions run when the interpreter is finalized: the state

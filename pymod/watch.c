@@ -32,9 +32,10 @@ static bool wanted(void)
 	       lttng_ust_tracepoint_enabled(python, function__return);
 }
 
-/* With the GIL: put the hook in place or take it away, as the sessions want. */
+/* With the GIL: put the hook and the logging wrapper in place or take them away. */
 static void apply(void)
 {
+	pyust_log_apply();
 	if (!following)
 		return;
 	if (wanted()) {
@@ -48,8 +49,9 @@ static void apply(void)
 
 static bool out_of_step(void)
 {
-	return __atomic_load_n(&following, __ATOMIC_RELAXED) &&
-	       wanted() != (bool)__atomic_load_n(&hooked, __ATOMIC_RELAXED);
+	return pyust_log_out_of_step() ||
+	       (__atomic_load_n(&following, __ATOMIC_RELAXED) &&
+		wanted() != (bool)__atomic_load_n(&hooked, __ATOMIC_RELAXED));
 }
 
 static void *watch(void *unused)

@@ -180,8 +180,9 @@ class Recorder:
 
     @contextmanager
     def session(self, *, events=("python:*",), contexts=("vpid", "vtid"), filter=None,
-                statedump=False):
-        """A started session around the block; .trace is set when it ends."""
+                statedump=False, logging=(), subbuf="1M", nsubbuf=8):
+        """A started session around the block; .trace is set when it ends.
+        logging: "lttng enable-event --python" argument lists."""
         name = "t" + uuid.uuid4().hex[:12]
         out = self.tmp / name
         lt = self.daemon.lttng
@@ -190,7 +191,15 @@ class Recorder:
         try:
             # Blocking channel: the program waits rather than lose an event.
             lt("enable-channel", "-u", "-s", name, "--blocking-timeout=inf",
-               "--subbuf-size=1M", "--num-subbuf=8", "chan")
+               f"--subbuf-size={subbuf}", f"--num-subbuf={nsubbuf}", "chan")
+            if logging:
+                # The Python domain's events go to this channel: make it blocking too.
+                lt("enable-channel", "-u", "-s", name, "--blocking-timeout=inf",
+                   f"--subbuf-size={subbuf}", f"--num-subbuf={nsubbuf}", "lttng_python_channel")
+                for c in contexts:
+                    lt("add-context", "-u", "-s", name, "-c", "lttng_python_channel", "-t", c)
+            for args in logging:
+                lt("enable-event", "--python", "-s", name, *args)
             for ev in events:
                 args = ["enable-event", "-u", "-s", name, "-c", "chan", ev]
                 if filter:

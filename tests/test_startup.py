@@ -169,7 +169,8 @@ def test_module_found_on_sys_path(py, rec, tmp_path):
     lib = tmp_path / "lib"
     (lib / "pyust").mkdir(parents=True)
     shutil.copy(os.path.realpath(libpyust(py)), lib / "libpyust.so")
-    shutil.copy(Path(libpyust(py)).parent / "pyust" / "libpyust-cyg.so", lib / "pyust")
+    for probes_lib in ("libpyust-cyg.so", "libpyust-log.so"):
+        shutil.copy(Path(libpyust(py)).parent / "pyust" / probes_lib, lib / "pyust")
     proc, trace = rec.run([py["python"], "-c", PROBE], py, preload=str(lib / "libpyust.so"),
                           env={"PYTHONPATH": module_dir(py)})
     assert proc.stdout == b"ran\n" and proc.stderr == b""

@@ -1,0 +1,62 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Loads and unloads libpyust-log.so, the probes of lttng_python:event, for
+ * the pyust module. They stay out of the process while lttngust's own
+ * library, which registers the same provider, is in it.
+ */
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "pyust-preload.h"
+
+static void *probes;
+
+int pyust_lttngust_loaded(void)
+{
+	static const char *const names[] = {"liblttng-ust-python-agent.so.1",
+					    "liblttng-ust-python-agent.so.0"};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *h = dlopen(names[i], RTLD_LAZY | RTLD_NOLOAD);
+
+		if (h) {
+			dlclose(h);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int pyust_log_probes_load(void)
+{
+	char path[PATH_MAX];
+
+	if (probes)
+		return 0;
+	if (pyust_lttngust_loaded())
+		return -1;
+	if (!pyust_libdir()) {
+		pyust_warn("logging events are off: cannot find the directory of libpyust.so");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/pyust/libpyust-log.so", pyust_libdir());
+	probes = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!probes) {
+		pyust_warn("logging events are off: %s", dlerror());
+		return -1;
+	}
+	return 0;
+}
+
+/* Unregisters the provider: its destructor runs on dlclose. */
+void pyust_log_probes_unload(void)
+{
+	if (probes)
+		dlclose(probes);
+	probes = NULL;
+}

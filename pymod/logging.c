@@ -1,0 +1,360 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * Where the records come from. While a session wants Python logging events
+ * (lttng_python:event enabled, or enabled through the agent), every record
+ * that reaches the root logger's handlers is recorded, as by lttngust's
+ * handler on the root logger. Logger.callHandlers is wrapped rather than
+ * root.handlers changed, so that logging.basicConfig() and the last-resort
+ * handler behave as without pyust; the root logger's level is left alone.
+ * pyust.LoggingHandler is the same recording as a handler to add by hand.
+ *
+ * An audit hook catches two imports: "logging", to be in place before the
+ * program's first record when a session already waits; and "lttngust",
+ * whose library registers the same provider: pyust then leaves the logging
+ * events to it, so that no record is written twice.
+ */
+
+#include "pyust.h"
+#include "pyust-preload.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+enum attach { ATTACH_NO, ATTACH_YES, ATTACH_WAIT /* for the import of logging */ };
+
+/* Under the GIL; read by the watcher without it. */
+static int attached;
+static bool following;
+static bool yielded; /* to lttngust */
+
+static PyObject *logger_cls, *root, *orig, *wrapper;
+static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
+static bool importing;
+static bool audit_added;
+static PyObject *handler_type;
+
+/* The record the wrapper recorded, while the handlers it wraps run. */
+static __thread PyObject *recorded;
+
+static bool wanted(void)
+{
+	return __atomic_load_n(&following, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&yielded, __ATOMIC_RELAXED) &&
+	       (pyust_logemit_enabled() || pyust_agent_enabled() > 0);
+}
+
+bool pyust_log_out_of_step(void)
+{
+	return wanted() != (__atomic_load_n(&attached, __ATOMIC_RELAXED) != ATTACH_NO);
+}
+
+static void set_attached(int v)
+{
+	__atomic_store_n(&attached, v, __ATOMIC_RELAXED);
+}
+
+/* Whether the root logger's handlers see what this logger handles. */
+static bool reaches_root(PyObject *logger)
+{
+	PyObject *c = logger;
+	int depth;
+
+	Py_INCREF(c);
+	for (depth = 0; depth < 1000 && c != root; depth++) {
+		PyObject *p = PyObject_GetAttrString(c, "propagate");
+		int propagate = p ? PyObject_IsTrue(p) : -1;
+
+		Py_XDECREF(p);
+		Py_SETREF(c, propagate == 1 ? PyObject_GetAttrString(c, "parent") : NULL);
+		if (!c || c == Py_None)
+			break;
+	}
+	PyErr_Clear();
+	depth = c == root;
+	Py_XDECREF(c);
+	return depth;
+}
+
+static PyObject *call_handlers(PyObject *unused, PyObject *const *args, Py_ssize_t n)
+{
+	PyObject *prev = recorded, *r;
+
+	(void)unused;
+	if (n == 2 && __atomic_load_n(&attached, __ATOMIC_RELAXED) == ATTACH_YES && !yielded &&
+	    pyust_logemit_enabled() && reaches_root(args[0])) {
+		if (pyust_log_emit(args[1]) == 0) {
+			recorded = args[1];
+		} else if (PyErr_ExceptionMatches(PyExc_Exception)) {
+			/* The program's own handlers meet the same error and report it. */
+			PyErr_Clear();
+		} else {
+			return NULL; /* KeyboardInterrupt and the like are the program's */
+		}
+	}
+	r = PyObject_Vectorcall(orig, args, n, NULL);
+	recorded = prev;
+	return r;
+}
+
+static PyMethodDef wrapper_def = {
+	"callHandlers", (PyCFunction)(void (*)(void))call_handlers, METH_FASTCALL,
+	"Logger.callHandlers, with pyust recording what reaches the root logger."};
+
+static int attach_to(PyObject *logging)
+{
+	PyObject *cur, *im;
+
+	if (!logger_cls) {
+		logger_cls = PyObject_GetAttrString(logging, "Logger");
+		root = logger_cls ? PyObject_GetAttrString(logging, "root") : NULL;
+		wrapper = root ? PyCFunction_New(&wrapper_def, NULL) : NULL;
+		if (!wrapper || pyust_logemit_init(logging) < 0) {
+			Py_CLEAR(logger_cls);
+			Py_CLEAR(root);
+			Py_CLEAR(wrapper);
+			return -1;
+		}
+	}
+	if (!in_class) {
+		cur = PyObject_GetAttrString(logger_cls, "callHandlers");
+		if (!cur)
+			return -1;
+		if (cur != wrapper) {
+			Py_XSETREF(orig, cur);
+			im = PyInstanceMethod_New(wrapper);
+			if (!im || PyObject_SetAttrString(logger_cls, "callHandlers", im) < 0) {
+				Py_XDECREF(im);
+				return -1;
+			}
+			Py_DECREF(im);
+		} else {
+			Py_DECREF(cur);
+		}
+		in_class = true;
+	}
+	set_attached(ATTACH_YES);
+	return 0;
+}
+
+static void attach(void)
+{
+	PyObject *name = PyUnicode_FromString("logging");
+	PyObject *logging = name ? PyImport_GetModule(name) : NULL;
+
+	Py_XDECREF(name);
+	if (!logging) {
+		/* Not imported (yet): the audit hook attaches when it is. */
+		PyErr_Clear();
+		set_attached(ATTACH_WAIT);
+		return;
+	}
+	if (attach_to(logging) < 0) {
+		PyErr_Clear();
+		pyust_warn("logging events are off: cannot wrap logging.Logger.callHandlers");
+		set_attached(ATTACH_NO);
+		__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
+	}
+	Py_DECREF(logging);
+}
+
+static void detach(void)
+{
+	PyObject *cur;
+
+	set_attached(ATTACH_NO);
+	if (!in_class)
+		return;
+	cur = PyObject_GetAttrString(logger_cls, "callHandlers");
+	/* Wrapped again since by someone else: stay in their chain, passing through. */
+	if (cur == wrapper && PyObject_SetAttrString(logger_cls, "callHandlers", orig) == 0)
+		in_class = false;
+	Py_XDECREF(cur);
+	PyErr_Clear();
+}
+
+void pyust_log_apply(void)
+{
+	if (wanted()) {
+		if (attached == ATTACH_NO)
+			attach();
+	} else if (attached != ATTACH_NO) {
+		detach();
+	}
+}
+
+/* lttngust is coming: its library registers the same provider. */
+static void step_aside(void)
+{
+	if (yielded)
+		return;
+	__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
+	pyust_log_probes_unload();
+	pyust_agent_stop();
+	pyust_debug("lttngust is loaded: it records the logging events, not pyust");
+}
+
+static bool is_lttngust(PyObject *name)
+{
+	const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+
+	if (!s)
+		PyErr_Clear();
+	return s && strncmp(s, "lttngust", 8) == 0 && (s[8] == '\0' || s[8] == '.');
+}
+
+/* The program imports logging while a session waits for its records. */
+static void import_logging(void)
+{
+	PyObject *logging;
+
+	importing = true;
+	logging = PyImport_ImportModule("logging");
+	importing = false;
+	if (!logging) {
+		/* The program's own import fails the same way and says why. */
+		PyErr_Clear();
+		return;
+	}
+	if (attached == ATTACH_WAIT && wanted() && attach_to(logging) < 0) {
+		PyErr_Clear();
+		set_attached(ATTACH_NO);
+	}
+	Py_DECREF(logging);
+}
+
+static int audit(const char *event, PyObject *args, void *unused)
+{
+	PyObject *name;
+
+	(void)unused;
+	if (event[0] != 'i' && event[0] != 'c')
+		return 0;
+	if (PyInterpreterState_Get() != PyInterpreterState_Main() || !PyTuple_Check(args) ||
+	    PyTuple_GET_SIZE(args) < 1)
+		return 0;
+	name = PyTuple_GET_ITEM(args, 0);
+	if (strcmp(event, "import") == 0) {
+		if (is_lttngust(name))
+			step_aside();
+		else if (!importing && attached == ATTACH_WAIT && PyUnicode_Check(name) &&
+			 PyUnicode_CompareWithASCIIString(name, "logging") == 0)
+			import_logging();
+	} else if (strcmp(event, "ctypes.dlopen") == 0 && PyUnicode_Check(name)) {
+		const char *s = PyUnicode_AsUTF8(name);
+
+		if (s && strstr(s, "lttng-ust-python-agent"))
+			step_aside();
+		PyErr_Clear();
+	}
+	return 0;
+}
+
+int pyust_log_follow(void)
+{
+	PyObject *lttngust = PyUnicode_FromString("lttngust"), *m;
+
+	if (!lttngust)
+		return -1;
+	m = PyImport_GetModule(lttngust);
+	Py_DECREF(lttngust);
+	if (m || pyust_log_probes_load() < 0) {
+		Py_XDECREF(m);
+		__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
+	}
+	PyErr_Clear();
+	if (!audit_added) {
+		if (PySys_AddAuditHook(audit, NULL) < 0)
+			PyErr_Clear();
+		else
+			audit_added = true;
+	}
+	__atomic_store_n(&following, true, __ATOMIC_RELAXED);
+	if (!yielded && pyust_agent_start() != 0)
+		pyust_warn("the LTTng agent is off: cannot start its thread");
+	pyust_log_apply();
+	return 0;
+}
+
+void pyust_log_unfollow(void)
+{
+	__atomic_store_n(&following, false, __ATOMIC_RELAXED);
+	pyust_log_apply();
+}
+
+void pyust_log_forget(void)
+{
+	set_attached(ATTACH_NO);
+	following = false;
+	yielded = false;
+	in_class = false;
+	audit_added = false;
+	logger_cls = root = orig = wrapper = handler_type = NULL;
+	pyust_logemit_forget();
+}
+
+/* pyust.LoggingHandler.emit: also a record already recorded from the root is skipped. */
+static PyObject *handler_emit(PyObject *self, PyObject *record)
+{
+	PyObject *t, *v, *tb, *st, *sv, *stb, *r;
+
+	if (record == recorded || yielded || pyust_log_emit(record) == 0)
+		Py_RETURN_NONE;
+	if (!PyErr_ExceptionMatches(PyExc_Exception))
+		return NULL;
+	/* What a handler does with an error: handleError() reports the current exception. */
+	PyErr_Fetch(&t, &v, &tb);
+	PyErr_NormalizeException(&t, &v, &tb);
+	if (tb && v)
+		PyException_SetTraceback(v, tb);
+	PyErr_GetExcInfo(&st, &sv, &stb);
+	PyErr_SetExcInfo(t, v, tb);
+	r = PyObject_CallMethod(self, "handleError", "O", record);
+	PyErr_SetExcInfo(st, sv, stb);
+	if (!r)
+		return NULL;
+	Py_DECREF(r);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef handler_methods[] = {
+	{"emit", handler_emit, METH_O,
+	 "emit(record)\n--\n\nRecord the record as an lttng_python:event, if a session wants it."},
+	{NULL, NULL, 0, NULL},
+};
+
+PyObject *pyust_log_handler_type(void)
+{
+	PyType_Slot slots[] = {
+		{Py_tp_methods, handler_methods},
+		{Py_tp_doc, "A logging.Handler that records each record as an lttng_python:event, "
+			    "with the fields of LTTng's lttngust agent."},
+		{0, NULL},
+	};
+	PyType_Spec spec = {"pyust.LoggingHandler", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+			    slots};
+	PyObject *logging, *base, *bases;
+
+	if (handler_type) {
+		Py_INCREF(handler_type);
+		return handler_type;
+	}
+	logging = PyImport_ImportModule("logging");
+	if (!logging)
+		return NULL;
+	base = PyObject_GetAttrString(logging, "Handler");
+	if (!base || pyust_logemit_init(logging) < 0) {
+		Py_XDECREF(base);
+		Py_DECREF(logging);
+		return NULL;
+	}
+	Py_DECREF(logging);
+	bases = PyTuple_Pack(1, base);
+	Py_DECREF(base);
+	if (!bases)
+		return NULL;
+	handler_type = PyType_FromSpecWithBases(&spec, bases);
+	Py_DECREF(bases);
+	Py_XINCREF(handler_type);
+	return handler_type;
+}

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+"""Logs records of every kind and writes, as JSON lines to the file given,
+the lttng_python:event fields lttngust would record for each record that
+reaches the root logger: the expected trace, computed by a reference
+handler that formats a copy of the record as lttngust's handler does."""
+
+import copy
+import json
+import logging
+import sys
+import threading
+
+MODE = sys.argv[1]
+out = open(sys.argv[2], "w") if len(sys.argv) > 2 else sys.stdout
+if MODE == "import":
+    import pyust  # noqa: F401
+
+
+class Reference(logging.Handler):
+    """What lttngust's _Handler passes to its tracepoint, minus the encoding
+    errors (pyust replaces what is not UTF-8 by '?')."""
+
+    fmt = logging.Formatter("%(asctime)s")
+
+    def emit(self, record):
+        def text(s):
+            return str(s).encode("utf-8", "replace").decode()
+
+        try:
+            fields = {
+                "asctime": text(self.fmt.format(copy.copy(record))),
+                "msg": text(record.getMessage()),
+                "logger_name": text(record.name), "funcName": text(record.funcName),
+                "lineno": record.lineno, "int_loglevel": record.levelno,
+                "thread": record.thread & 0xFFFFFFFF, "threadName": text(record.threadName),
+            }
+        except ValueError:
+            return  # a record logging itself cannot format is not recorded
+        out.write(json.dumps(fields) + "\n")
+
+
+class Broken:
+    def __str__(self):
+        raise ValueError("broken __str__")
+
+
+def work():
+    log = logging.getLogger("shop.cart")
+    log.info("added %d items to %s", 3, "cart-1")
+    log.warning("stock low: %s", {"apples": 2})
+    logging.getLogger("shop").error("non-ASCII: é ü 中 and a lone surrogate \udcff")
+    try:
+        {}["missing"]
+    except KeyError:
+        log.exception("lookup failed")
+    log.critical("with stack", stack_info=True)
+    log.error(Broken())  # recorded by nobody: getMessage() raises
+    logging.getLogger("quiet").propagate = False
+    logging.getLogger("quiet").error("does not reach the root")
+    logging.getLogger("quiet").addHandler(logging.NullHandler())
+    log.debug("below the root's level")
+    logging.log(45, "custom level")
+
+
+if MODE in ("preload", "import"):
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(Reference())
+    work()
+    t = threading.Thread(target=work, name="worker-\u00e9")
+    t.start()
+    t.join()
+elif MODE == "huge":
+    logging.getLogger().addHandler(Reference())
+    logging.getLogger("big").warning("x" * (10 * 1024 * 1024))
+    logging.getLogger("big").warning("after")
+out.flush()

@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: MIT
+"""Records of the logging module as lttng_python:event, through the LTTng
+agent protocol spoken to a real session daemon."""
+
+import json
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from pyusttest import PROGRAMS, module_dir
+
+APP = str(PROGRAMS / "logging_app.py")
+ALL = [["-a"]]
+
+
+def records(trace):
+    return [e.f for e in trace.named("lttng_python:event")]
+
+
+def expected(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.mark.parametrize("mode", ["preload", "import"])
+def test_fields_match_lttngust(py, rec, tmp_path, mode):
+    """Every record that reaches the root logger, once, with lttngust's values."""
+    want = tmp_path / "want.json"
+    env = {"PYTHONPATH": module_dir(py)} if mode == "import" else None
+    proc, trace = rec.run([py["python"], APP, mode, str(want)], py, events=(),
+                          logging=ALL, preload=mode == "preload", env=env)
+    exp = expected(want)
+    assert len(exp) == 12  # 6 records reach the root, from each of two threads
+    assert records(trace) == exp
+    # The program's own output is unchanged: the last resort handler spoke.
+    assert proc.stderr.count(b"does not reach the root") == 1
+
+
+def test_session_filters(py, rec, tmp_path):
+    """Logger names and levels as the session daemon asks, one session per rule."""
+    want = tmp_path / "want.json"
+    rules = {
+        "all": (["-a"], lambda r: True),
+        "shop>=WARNING": (["shop", "--loglevel", "WARNING"],
+                          lambda r: r["logger_name"] == "shop" and r["int_loglevel"] >= 30),
+        "shop.cart==INFO": (["shop.cart", "--loglevel-only", "INFO"],
+                            lambda r: r["logger_name"] == "shop.cart" and r["int_loglevel"] == 20),
+        "shop*": (["shop*"], lambda r: r["logger_name"].startswith("shop")),
+    }
+    with ExitStack() as stack:
+        sessions = {k: stack.enter_context(rec.session(events=(), logging=[args]))
+                    for k, (args, _) in rules.items()}
+        proc = subprocess.run([py["python"], APP, "preload", str(want)], env=rec.env(py),
+                              capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    exp = expected(want)
+    assert len(exp) == 12
+    for k, (_, keep) in rules.items():
+        got = records(sessions[k].trace)
+        assert got == [r for r in exp if keep(r)], k
+        assert got, k
+
+
+LIST_APP = """
+import logging, sys
+for name in ("shop", "shop.cart", "caf\\u00e9"):
+    logging.getLogger(name)
+print("ready", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_lttng_list_python(py, rec):
+    proc = subprocess.Popen([py["python"], "-c", LIST_APP], env=rec.env(py),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        deadline = time.monotonic() + 30
+        while True:
+            out = rec.daemon.lttng("list", "--python").stdout
+            if f"PID: {proc.pid}" in out or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        section = out.split(f"PID: {proc.pid}")[1].split("PID:")[0]
+        names = {line.strip()[2:] for line in section.splitlines()[1:]
+                 if line.strip().startswith("- ")}
+        assert names == {"shop", "shop.cart", "caf\u00e9"}
+    finally:
+        proc.communicate(b"\n", timeout=60)
+
+
+def test_idle_without_logging_session(py, rec):
+    """No session wants logging events: logging is not touched, nor imported."""
+    code = ("import sys, logging; print(type(logging.Logger.callHandlers).__name__)")
+    proc, trace = rec.run([py["python"], "-c", code], py, events=("python:gc__start",))
+    assert proc.stdout == b"function\n"
+    code = "import sys; print('logging' in sys.modules)"
+    proc, trace = rec.run([py["python"], "-c", code], py, events=(), logging=ALL)
+    assert proc.stdout == b"False\n"
+
+
+HANDLER_APP = """
+import logging, pyust
+h = pyust.LoggingHandler()
+alone = logging.getLogger("alone")
+alone.propagate = False
+alone.addHandler(h)
+both = logging.getLogger("both")
+both.addHandler(h)
+alone.warning("explicit only")
+both.warning("explicit and root")
+logging.getLogger("other").warning("root only")
+assert isinstance(h, logging.Handler)
+"""
+
+
+def test_explicit_handler(py, rec):
+    """pyust.LoggingHandler records what it is given, once even when the record
+    also reaches the root."""
+    proc, trace = rec.run([py["python"], "-c", HANDLER_APP], py, events=(), logging=ALL,
+                          preload=False, env={"PYTHONPATH": module_dir(py)})
+    got = [(r["logger_name"], r["msg"]) for r in records(trace)]
+    assert got == [("alone", "explicit only"), ("both", "explicit and root"),
+                   ("other", "root only")]
+
+
+FORK_APP = """
+import logging, os, sys
+log = logging.getLogger("fork")
+log.warning("parent %d", os.getpid())
+pid = os.fork()
+if pid == 0:
+    log.warning("child %d", os.getpid())
+    logging.shutdown()
+    os._exit(0)
+os.waitpid(pid, 0)
+log.warning("parent again %d", os.getpid())
+print(pid)
+"""
+
+
+def test_fork_child_is_itself(py, rec):
+    proc, trace = rec.run([py["python"], "-c", FORK_APP], py, events=(), logging=ALL)
+    child = int(proc.stdout)
+    got = [(e.f["msg"], e.ctx["vpid"]) for e in trace.named("lttng_python:event")]
+    parent = proc.pid if False else got[0][1]
+    assert got == [(f"parent {parent}", parent), (f"child {child}", child),
+                   (f"parent again {parent}", parent)]
+
+
+def test_exclusions_refused(rec):
+    """LTTng 2.13 has no exclusions for Python loggers: it says so, and a
+    filter on logger_name does the job."""
+    with pytest.raises(RuntimeError, match="exclusions are not yet implemented"):
+        with rec.session(events=(), logging=[["-a", "--exclude", "shop.cart"]]):
+            pass
+
+
+def test_huge_message(py, rec, tmp_path):
+    want = tmp_path / "want.json"
+    proc, trace = rec.run([py["python"], APP, "huge", str(want)], py, events=(), logging=ALL,
+                          subbuf="16M", nsubbuf=2)
+    got = records(trace)
+    assert [len(r["msg"]) for r in got] == [10 * 1024 * 1024, 5]
+    assert got == expected(want)
+
+
+COEXIST_APP = """
+import logging, sys
+log = logging.getLogger("co")
+log.warning("before lttngust")
+if sys.argv[1] == "first":
+    pass
+import lttngust
+log.warning("after lttngust")
+log.warning("after lttngust again")
+"""
+
+
+def test_coexists_with_lttngust(rec):
+    """lttngust imported by the program takes over: no record twice, none lost."""
+    py = {"python": "/usr/bin/python3"}
+    check = subprocess.run([py["python"], "-c", "import lttngust"], capture_output=True,
+                           env={"LTTNG_UST_PYTHON_REGISTER_TIMEOUT": "0"})
+    if check.returncode != 0:
+        pytest.skip("python3-lttngust is not installed")
+    pytest.importorskip("bt2")
+    from conftest import INTERPRETERS
+    py = next(i for i in INTERPRETERS if i["python"] == "/usr/bin/python3")
+    proc, trace = rec.run([py["python"], "-c", COEXIST_APP, "x"], py, events=(), logging=ALL)
+    got = [r["msg"] for r in records(trace)]
+    assert got == ["before lttngust", "after lttngust", "after lttngust again"], proc.stderr
