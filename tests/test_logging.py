@@ -193,3 +193,20 @@ def test_coexists_with_lttngust(rec):
     proc, trace = rec.run([py["python"], "-c", COEXIST_APP, "x"], py, events=(), logging=ALL)
     got = [r["msg"] for r in records(trace)]
     assert got == ["before lttngust", "after lttngust", "after lttngust again"], proc.stderr
+
+
+def test_daemon_late_and_restarted(py, tmp_path):
+    """The agent registers with a daemon started after the program, and again
+    with one started after the first was killed."""
+    from pyusttest import TESTS, libpyust
+    import os
+    cmd = [sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"], libpyust(py),
+           str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "PYUST_TEST_ISOLATED"}
+    if os.getuid() == 0:
+        # A /run/lttng of its own, apart from the suite's daemon.
+        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
+               "--inside", *cmd]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("registered=True") == 2, proc.stdout
