@@ -94,13 +94,20 @@ static void update_enabled(void)
 			 __ATOMIC_RELAXED);
 }
 
+static void later(struct conn *c)
+{
+	c->retry_at = now_ms() + c->backoff_ms;
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+}
+
 static void drop(struct conn *c, const char *why)
 {
 	if (why)
 		pyust_debug("agent: closing the connection to the %s session daemon (port %d): %s",
 			    c->what, c->port, why);
-	/* A daemon that took us and went away: try again soon. */
-	c->backoff_ms = c->state.registered ? BACKOFF_MIN_MS : c->backoff_ms;
+	/* A daemon that had taken us and went away: try again soon; others, less and less. */
+	if (c->state.registered)
+		c->backoff_ms = BACKOFF_MIN_MS;
 	close(c->fd);
 	c->fd = -1;
 	free(c->payload);
@@ -108,13 +115,7 @@ static void drop(struct conn *c, const char *why)
 	c->got = 0;
 	memset(&c->state, 0, sizeof(c->state));
 	update_enabled();
-	c->retry_at = now_ms() + c->backoff_ms;
-}
-
-static void later(struct conn *c)
-{
-	c->retry_at = now_ms() + c->backoff_ms;
-	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	later(c);
 }
 
 static int send_all(int fd, const uint8_t *p, size_t n)
