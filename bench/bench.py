@@ -166,9 +166,10 @@ def environment():
 
 
 def report(py, row, configs):
-    unit = "ns per record" if row["workload"] == "logging" else "ns per call"
+    unit = ("ns per record" if row["workload"] == "logging" else
+            "ns per call (floor: ns per entry+return pair from C)")
     print(f"\n{py['python']} (Python {py['version']}), {row['workload']}, median of {ROUNDS}"
-          f" rounds, {unit} (floor: ns per entry+return pair from C)")
+          f" rounds, {unit}")
     for c in configs:
         print(f"  {c:16s} {row['ns_per_call'][c]:9.1f}")
     for k, v in row["ratios"].items():
