@@ -32,6 +32,7 @@ static PyObject *logger_cls, *root, *orig, *wrapper;
 static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
 static bool importing;
 static bool audit_added;
+static bool exiting; /* atexit ran: no more imports from the audit hook */
 static PyObject *handler_type;
 
 /* The record the wrapper recorded, while the handlers it wraps run. */
@@ -228,7 +229,7 @@ static int audit(const char *event, PyObject *args, void *unused)
 	PyObject *name;
 
 	(void)unused;
-	if (event[0] != 'i' && event[0] != 'c')
+	if ((event[0] != 'i' && event[0] != 'c') || exiting)
 		return 0;
 	if (PyInterpreterState_Get() != PyInterpreterState_Main() || !PyTuple_Check(args) ||
 	    PyTuple_GET_SIZE(args) < 1)
@@ -276,6 +277,11 @@ int pyust_log_follow(void)
 	return 0;
 }
 
+void pyust_log_at_exit(void)
+{
+	exiting = true;
+}
+
 void pyust_log_unfollow(void)
 {
 	__atomic_store_n(&following, false, __ATOMIC_RELAXED);
@@ -289,6 +295,7 @@ void pyust_log_forget(void)
 	yielded = false;
 	in_class = false;
 	audit_added = false;
+	exiting = false;
 	logger_cls = root = orig = wrapper = handler_type = NULL;
 	pyust_logemit_forget();
 }

@@ -41,6 +41,7 @@ static PyObject *at_exit(PyObject *self, PyObject *unused)
 	(void)unused;
 	pyust_watch_stop();
 	pyust_agent_stop();
+	pyust_log_at_exit();
 	Py_RETURN_NONE;
 }
 

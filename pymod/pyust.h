@@ -41,6 +41,7 @@ void pyust_watch_forget(void);
 /* Records of the logging module (logging.c, logemit.c). */
 int pyust_log_follow(void);
 void pyust_log_unfollow(void);
+void pyust_log_at_exit(void);
 bool pyust_log_out_of_step(void);
 void pyust_log_apply(void);
 void pyust_log_forget(void);
