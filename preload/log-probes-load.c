@@ -15,7 +15,8 @@
 
 static void *probes;
 
-int pyust_lttngust_loaded(void)
+/* lttngust's library, with the same provider, is in the process. */
+static int lttngust_loaded(void)
 {
 	static const char *const names[] = {"liblttng-ust-python-agent.so.1",
 					    "liblttng-ust-python-agent.so.0"};
@@ -38,7 +39,7 @@ int pyust_log_probes_load(void)
 
 	if (probes)
 		return 0;
-	if (pyust_lttngust_loaded())
+	if (lttngust_loaded())
 		return -1;
 	if (!pyust_libdir()) {
 		pyust_warn("logging events are off: cannot find the directory of libpyust.so");

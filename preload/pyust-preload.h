@@ -31,7 +31,6 @@ PYUST_EXPORT void pyust_warn(const char *fmt, ...) __attribute__((format(printf,
  */
 PYUST_EXPORT int pyust_log_probes_load(void);
 PYUST_EXPORT void pyust_log_probes_unload(void);
-PYUST_EXPORT int pyust_lttngust_loaded(void);
 
 /*
  * Armed (1) right before os.fork() and disarmed (0) after it, on the forking

@@ -59,6 +59,7 @@ static void set_attached(int v)
 static bool reaches_root(PyObject *logger)
 {
 	PyObject *c = logger;
+	bool reached;
 	int depth;
 
 	Py_INCREF(c);
@@ -72,9 +73,9 @@ static bool reaches_root(PyObject *logger)
 			break;
 	}
 	PyErr_Clear();
-	depth = c == root;
+	reached = c == root;
 	Py_XDECREF(c);
-	return depth;
+	return reached;
 }
 
 static PyObject *call_handlers(PyObject *unused, PyObject *const *args, Py_ssize_t n)
