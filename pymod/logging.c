@@ -29,6 +29,7 @@ static bool following;
 static bool yielded; /* to lttngust */
 
 static PyObject *logger_cls, *root, *orig, *wrapper;
+static PyObject *str_propagate, *str_parent;
 static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
 static bool importing;
 static bool audit_added;
@@ -64,11 +65,11 @@ static bool reaches_root(PyObject *logger)
 
 	Py_INCREF(c);
 	for (depth = 0; depth < 1000 && c != root; depth++) {
-		PyObject *p = PyObject_GetAttrString(c, "propagate");
+		PyObject *p = PyObject_GetAttr(c, str_propagate);
 		int propagate = p ? PyObject_IsTrue(p) : -1;
 
 		Py_XDECREF(p);
-		Py_SETREF(c, propagate == 1 ? PyObject_GetAttrString(c, "parent") : NULL);
+		Py_SETREF(c, propagate == 1 ? PyObject_GetAttr(c, str_parent) : NULL);
 		if (!c || c == Py_None)
 			break;
 	}
@@ -108,6 +109,10 @@ static int attach_to(PyObject *logging)
 	PyObject *cur, *im;
 
 	if (!logger_cls) {
+		if (!str_propagate && !(str_propagate = PyUnicode_InternFromString("propagate")))
+			return -1;
+		if (!str_parent && !(str_parent = PyUnicode_InternFromString("parent")))
+			return -1;
 		logger_cls = PyObject_GetAttrString(logging, "Logger");
 		root = logger_cls ? PyObject_GetAttrString(logging, "root") : NULL;
 		wrapper = root ? PyCFunction_New(&wrapper_def, NULL) : NULL;
@@ -298,6 +303,7 @@ void pyust_log_forget(void)
 	audit_added = false;
 	exiting = false;
 	logger_cls = root = orig = wrapper = handler_type = NULL;
+	str_propagate = str_parent = NULL;
 	pyust_logemit_forget();
 }
 

@@ -44,6 +44,18 @@ class Broken:
         raise ValueError("broken __str__")
 
 
+class Shouting(logging.LogRecord):
+    """A record class of the program's own: its getMessage is the one used."""
+
+    def getMessage(self):
+        return super().getMessage().upper()
+
+
+def odd_msecs(record):
+    record.msecs = 1234.5  # formatted by Python's "%03d" path
+    return True
+
+
 def work():
     log = logging.getLogger("shop.cart")
     log.info("added %d items to %s", 3, "cart-1")
@@ -60,6 +72,16 @@ def work():
     logging.getLogger("quiet").addHandler(logging.NullHandler())
     log.debug("below the root's level")
     logging.log(45, "custom level")
+    log.info("%(user)s paid %(amount).2f", {"user": "ann", "amount": 3})
+    log.info(["not", "a", "str"])
+    log.info("100% sure, no args")
+    odd = logging.getLogger("shop.odd")
+    odd.addFilter(odd_msecs)
+    odd.info("odd msecs")
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(Shouting)
+    log.info("custom %s", "record")
+    logging.setLogRecordFactory(factory)
 
 
 if MODE in ("preload", "import"):
