@@ -98,6 +98,11 @@ def run_logging(cfg, py, daemon, out, exes):
     preloaded with no session (idle), recording (pyust), and lttngust recording."""
     env = dict(daemon.env)
     mode = "plain"
+    if cfg == "floor":
+        env["LD_PRELOAD"] = str(Path(libpyust(py)).parent / "pyust" / "libpyust-log.so")
+        with Recording(daemon, out, "--python") as rec:
+            value = float(sh([str(exes["logfloor"]), "200000"], env=env))
+        return value, rec.discarded
     if cfg in ("idle", "pyust"):
         env["LD_PRELOAD"] = libpyust(py)
     if cfg == "lttngust":
@@ -139,9 +144,10 @@ def reaction(py, daemon, out):
 def build(out):
     cc = os.environ.get("CC", "cc")
     cflags = sh(["pkg-config", "--cflags", "lttng-ust"]).split()
-    exes = {"floor": out / "floor", "native": out / "native"}
-    sh([cc, "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags, "-o", str(exes["floor"]),
-        str(BENCH / "floor.c"), "-ldl"])
+    exes = {"floor": out / "floor", "logfloor": out / "logfloor", "native": out / "native"}
+    for exe in ("floor", "logfloor"):
+        sh([cc, "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags, "-o", str(exes[exe]),
+            str(BENCH / f"{exe}.c"), "-ldl"])
     sh([cc, "-O2", "-finstrument-functions", "-o", str(exes["native"]), str(BENCH / "native.c")])
     return exes
 
@@ -166,7 +172,8 @@ def environment():
 
 
 def report(py, row, configs):
-    unit = ("ns per record" if row["workload"] == "logging" else
+    unit = ("ns per record (floor: ns per lttng_python:event from C)"
+            if row["workload"] == "logging" else
             "ns per call (floor: ns per entry+return pair from C)")
     print(f"\n{py['python']} (Python {py['version']}), {row['workload']}, median of {ROUNDS}"
           f" rounds, {unit}")
@@ -178,9 +185,11 @@ def report(py, row, configs):
 
 
 def bench_logging(py, daemon, out, exes, results):
-    configs = ["plain", "idle", "pyust"] + (["lttngust"] if os.path.isdir(LTTNGUST) else [])
+    configs = ["plain", "idle", "pyust", "floor"] + (
+        ["lttngust"] if os.path.isdir(LTTNGUST) else [])
     med, lost = interleaved(configs, lambda c: run_logging(c, py, daemon, out, exes))
-    ratios = {"idle/plain": med["idle"] / med["plain"], "pyust/plain": med["pyust"] / med["plain"]}
+    ratios = {"idle/plain": med["idle"] / med["plain"], "pyust/plain": med["pyust"] / med["plain"],
+              "floor/(pyust-plain)": med["floor"] / (med["pyust"] - med["plain"])}
     if "lttngust" in med:
         ratios["(pyust-plain)/(lttngust-plain)"] = (
             (med["pyust"] - med["plain"]) / (med["lttngust"] - med["plain"]))

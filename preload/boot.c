@@ -178,14 +178,24 @@ out:
 	state = BOOT_DONE;
 }
 
+static int audit_hook(const char *event, PyObj *args, void *data);
+
+/* The hook has served: out of CPython's list, where it would cost every audit event. */
+static void unhook(void)
+{
+	if (!pyust_audit_unlink((void *)audit_hook, &state))
+		pyust_debug("the bootstrap's audit hook stays: not found in CPython's list");
+}
+
 static int audit_hook(const char *event, PyObj *args __attribute__((unused)),
 		      void *data __attribute__((unused)))
 {
-	/* After the start this hook stays (CPython cannot remove it): one test. */
 	if (state != BOOT_WAITING)
 		return 0;
-	if (strncmp(event, "cpython.run_", 12) == 0 && py.IsInitialized())
+	if (strncmp(event, "cpython.run_", 12) == 0 && py.IsInitialized()) {
 		boot_run();
+		unhook();
+	}
 	return 0;
 }
 
@@ -241,8 +251,10 @@ static void *next_symbol(const char *name, void *caller)
 /* After a Py_Initialize* of an embedding program returned: boot now. */
 static void after_initialize(void)
 {
-	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized())
+	if (!in_py_main && state == BOOT_WAITING && py.IsInitialized()) {
 		boot_run();
+		unhook();
+	}
 }
 
 /* After Py_Finalize the module's state is gone: boot again at the next Py_Initialize. */
@@ -356,6 +368,6 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 		return;
 	}
 	pyust_libdir(); /* resolved before the program can change directory */
-	if (py.AddAuditHook(audit_hook, NULL) == 0)
+	if (py.AddAuditHook(audit_hook, &state) == 0)
 		state = BOOT_WAITING;
 }

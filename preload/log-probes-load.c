@@ -1,9 +1,9 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Loads and unloads libpyust-log.so, the probes of lttng_python:event, for
- * the pyust module. They stay out of the process while lttngust's own
- * library, which registers the same provider, is in it.
+ * Loads libpyust-log.so, the probes of lttng_python:event, for the pyust
+ * module, unless lttngust's own library, which registers the same provider,
+ * is already in the process. They stay until the process ends.
  */
 
 #define _GNU_SOURCE
@@ -52,12 +52,4 @@ int pyust_log_probes_load(void)
 		return -1;
 	}
 	return 0;
-}
-
-/* Unregisters the provider: its destructor runs on dlclose. */
-void pyust_log_probes_unload(void)
-{
-	if (probes)
-		dlclose(probes);
-	probes = NULL;
 }

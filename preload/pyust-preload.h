@@ -14,7 +14,7 @@
  * Bumped whenever the module and the preload stop understanding each other;
  * the module refuses to start against a preload of another version.
  */
-#define PYUST_PRELOAD_ABI 2
+#define PYUST_PRELOAD_ABI 3
 
 PYUST_EXPORT int pyust_preload_abi(void);
 
@@ -30,7 +30,6 @@ PYUST_EXPORT void pyust_warn(const char *fmt, ...) __attribute__((format(printf,
  * the process. Called with the GIL held.
  */
 PYUST_EXPORT int pyust_log_probes_load(void);
-PYUST_EXPORT void pyust_log_probes_unload(void);
 
 /*
  * Armed (1) right before os.fork() and disarmed (0) after it, on the forking
@@ -44,5 +43,14 @@ PYUST_EXPORT void pyust_fork_arm(int on);
  * threads call it.
  */
 PYUST_EXPORT void pyust_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * C audit hooks out of CPython's list while they have nothing to do
+ * (audit.c): unlink returns the entry, to link again later; NULL when it
+ * cannot be found. Under the GIL.
+ */
+PYUST_EXPORT void *pyust_audit_unlink(void *hook, void *data);
+PYUST_EXPORT int pyust_audit_relink(void *entry);
+PYUST_EXPORT int pyust_audit_count(void);
 
 #endif /* PYUST_PRELOAD_H */

@@ -9,10 +9,15 @@
  * handler behave as without pyust; the root logger's level is left alone.
  * pyust.LoggingHandler is the same recording as a handler to add by hand.
  *
- * An audit hook catches two imports: "logging", to be in place before the
- * program's first record when a session already waits; and "lttngust",
- * whose library registers the same provider: pyust then leaves the logging
- * events to it, so that no record is written twice.
+ * While a session waits for records of a program that has not imported
+ * logging yet, an audit hook catches that import, to be in place before the
+ * first record; it is out of CPython's list the rest of the time (audit
+ * events cost more with any hook in place).
+ *
+ * lttngust: imported before pyust starts, it records and pyust does not
+ * (its library registered the provider first). Imported later, its library
+ * finds the provider taken and its call site of another signature is not
+ * connected to pyust's probes: pyust goes on recording, each record once.
  */
 
 #include "pyust.h"
@@ -32,7 +37,8 @@ static PyObject *logger_cls, *root, *orig, *wrapper;
 static PyObject *str_propagate, *str_parent;
 static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
 static bool importing;
-static bool audit_added;
+static bool hooked;  /* the audit hook is in CPython's list */
+static void *parked; /* its entry while out of the list */
 static bool exiting; /* atexit ran: no more imports from the audit hook */
 static PyObject *handler_type;
 
@@ -51,9 +57,33 @@ bool pyust_log_out_of_step(void)
 	return wanted() != (__atomic_load_n(&attached, __ATOMIC_RELAXED) != ATTACH_NO);
 }
 
+static int audit(const char *event, PyObject *args, void *unused);
+
+/* The audit hook in CPython's list only while waiting for the import of logging. */
+static void hook(bool on)
+{
+	void *e;
+
+	if (on == hooked)
+		return;
+	if (!on) {
+		e = pyust_audit_unlink((void *)audit, &hooked);
+		if (e) {
+			parked = e;
+			hooked = false;
+		}
+	} else if (parked ? pyust_audit_relink(parked) == 0
+			  : PySys_AddAuditHook(audit, &hooked) == 0) {
+		hooked = true;
+	} else {
+		PyErr_Clear();
+	}
+}
+
 static void set_attached(int v)
 {
 	__atomic_store_n(&attached, v, __ATOMIC_RELAXED);
+	hook(v == ATTACH_WAIT && !exiting);
 }
 
 /* Whether the root logger's handlers see what this logger handles. */
@@ -190,26 +220,6 @@ void pyust_log_apply(void)
 	}
 }
 
-/* lttngust is coming: its library registers the same provider. */
-static void step_aside(void)
-{
-	if (yielded)
-		return;
-	__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
-	pyust_log_probes_unload();
-	pyust_agent_stop();
-	pyust_debug("lttngust is loaded: it records the logging events, not pyust");
-}
-
-static bool is_lttngust(PyObject *name)
-{
-	const char *s = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
-
-	if (!s)
-		PyErr_Clear();
-	return s && strncmp(s, "lttngust", 8) == 0 && (s[8] == '\0' || s[8] == '.');
-}
-
 /* The program imports logging while a session waits for its records. */
 static void import_logging(void)
 {
@@ -235,25 +245,15 @@ static int audit(const char *event, PyObject *args, void *unused)
 	PyObject *name;
 
 	(void)unused;
-	if ((event[0] != 'i' && event[0] != 'c') || exiting)
+	if (event[0] != 'i' || exiting || strcmp(event, "import") != 0)
 		return 0;
 	if (PyInterpreterState_Get() != PyInterpreterState_Main() || !PyTuple_Check(args) ||
 	    PyTuple_GET_SIZE(args) < 1)
 		return 0;
 	name = PyTuple_GET_ITEM(args, 0);
-	if (strcmp(event, "import") == 0) {
-		if (is_lttngust(name))
-			step_aside();
-		else if (!importing && attached == ATTACH_WAIT && PyUnicode_Check(name) &&
-			 PyUnicode_CompareWithASCIIString(name, "logging") == 0)
-			import_logging();
-	} else if (strcmp(event, "ctypes.dlopen") == 0 && PyUnicode_Check(name)) {
-		const char *s = PyUnicode_AsUTF8(name);
-
-		if (s && strstr(s, "lttng-ust-python-agent"))
-			step_aside();
-		PyErr_Clear();
-	}
+	if (!importing && attached == ATTACH_WAIT && PyUnicode_Check(name) &&
+	    PyUnicode_CompareWithASCIIString(name, "logging") == 0)
+		import_logging();
 	return 0;
 }
 
@@ -270,12 +270,6 @@ int pyust_log_follow(void)
 		__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
 	}
 	PyErr_Clear();
-	if (!audit_added) {
-		if (PySys_AddAuditHook(audit, NULL) < 0)
-			PyErr_Clear();
-		else
-			audit_added = true;
-	}
 	__atomic_store_n(&following, true, __ATOMIC_RELAXED);
 	if (!yielded && pyust_agent_start() != 0)
 		pyust_warn("the LTTng agent is off: cannot start its thread");
@@ -286,6 +280,7 @@ int pyust_log_follow(void)
 void pyust_log_at_exit(void)
 {
 	exiting = true;
+	hook(false);
 }
 
 void pyust_log_unfollow(void)
@@ -300,7 +295,8 @@ void pyust_log_forget(void)
 	following = false;
 	yielded = false;
 	in_class = false;
-	audit_added = false;
+	hooked = false; /* CPython freed its hooks */
+	parked = NULL;
 	exiting = false;
 	logger_cls = root = orig = wrapper = handler_type = NULL;
 	str_propagate = str_parent = NULL;

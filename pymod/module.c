@@ -73,6 +73,18 @@ static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+/* For the tests: the C audit hooks in CPython's list, None when pyust never looked. */
+static PyObject *audit_hooks(PyObject *self, PyObject *unused)
+{
+	int n = pyust_audit_count();
+
+	(void)self;
+	(void)unused;
+	if (n < 0)
+		Py_RETURN_NONE;
+	return PyLong_FromLong(n);
+}
+
 /* PEP 562: the handler class is made on first use, as it needs logging imported. */
 static PyObject *getattr(PyObject *self, PyObject *name)
 {
@@ -101,6 +113,7 @@ static PyMethodDef methods[] = {
 	{"_after_fork_in_parent", after_fork_in_parent, METH_NOARGS, NULL},
 	{"_after_fork_in_child", after_fork_in_child, METH_NOARGS, NULL},
 	{"__getattr__", getattr, METH_O, NULL},
+	{"_audit_hooks", audit_hooks, METH_NOARGS, NULL},
 	{"hook_installed", hook_installed, METH_NOARGS,
 	 "hook_installed()\n--\n\nWhether pyust's frame hook is the interpreter's eval function."},
 	{NULL, NULL, 0, NULL},

@@ -104,6 +104,27 @@ def test_idle_without_logging_session(py, rec):
     assert proc.stdout == b"False\n"
 
 
+LATE_IMPORT_APP = """
+import sys, pyust
+waiting = pyust._audit_hooks()
+import logging
+logging.getLogger("late").warning("first record")
+print(waiting, pyust._audit_hooks())
+"""
+
+
+def test_audit_hook_only_while_waiting_for_logging(py, rec):
+    """CPython builds every audit event's arguments while any C audit hook is in
+    place: after the start, pyust's is in CPython's list only while a session
+    waits for the records of a program that has not imported logging yet."""
+    proc, _ = rec.run([py["python"], "-c", "import pyust; print(pyust._audit_hooks())"], py,
+                      events=("python:*",))
+    assert proc.stdout == b"0\n"
+    proc, trace = rec.run([py["python"], "-c", LATE_IMPORT_APP], py, events=(), logging=ALL)
+    assert proc.stdout == b"1 0\n"
+    assert [r["msg"] for r in records(trace)] == ["first record"]
+
+
 HANDLER_APP = """
 import logging, pyust
 h = pyust.LoggingHandler()
@@ -179,8 +200,16 @@ log.warning("after lttngust again")
 """
 
 
+COEXIST_FIRST_APP = """
+import lttngust, logging, pyust
+logging.getLogger("co").warning("recorded by lttngust")
+print(type(logging.Logger.callHandlers).__name__)
+"""
+
+
 def test_coexists_with_lttngust(rec):
-    """lttngust imported by the program takes over: no record twice, none lost."""
+    """lttngust imported by the program after pyust started: pyust's probes came
+    first, lttngust's records are not written through them; each record once."""
     py = next((i for i in INTERPRETERS if i["python"] == "/usr/bin/python3"), None)
     check = subprocess.run(["/usr/bin/python3", "-c", "import lttngust"], capture_output=True,
                            env={"LTTNG_UST_PYTHON_REGISTER_TIMEOUT": "0"})
@@ -189,6 +218,11 @@ def test_coexists_with_lttngust(rec):
     proc, trace = rec.run([py["python"], "-c", COEXIST_APP], py, events=(), logging=ALL)
     got = [r["msg"] for r in records(trace)]
     assert got == ["before lttngust", "after lttngust", "after lttngust again"], proc.stderr
+    # lttngust first (import mode): it records, pyust leaves logging alone.
+    proc, trace = rec.run([py["python"], "-c", COEXIST_FIRST_APP], py, events=(), logging=ALL,
+                          preload=False, env={"PYTHONPATH": module_dir(py)})
+    assert proc.stdout == b"function\n"
+    assert [r["msg"] for r in records(trace)] == ["recorded by lttngust"], proc.stderr
 
 
 def test_daemon_late_and_restarted(py, tmp_path):

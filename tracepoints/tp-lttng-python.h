@@ -4,7 +4,10 @@
  * Provider "lttng_python": records of Python's logging module, with the
  * layout of LTTng-UST 2.13's Python agent, so that "lttng enable-event
  * --python" and existing viewers work. See docs/events.md; this header is the
- * only place it is written.
+ * only place it is written. The unsigned arguments differ from lttngust's
+ * int ones on purpose: LTTng-UST never connects a call site to a probe of
+ * another signature, so when lttngust's library arrives after pyust's probes
+ * its records are not written a second time through them.
  */
 
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
