@@ -2,13 +2,17 @@
  * SPDX-License-Identifier: MIT
  *
  * python:gc__start and python:gc__done, from a callback in gc.callbacks.
- * The callback reads the info dict only when the event is enabled.
+ * While the list holds a callback, CPython builds an info dict for each
+ * collection, so the callback is in it only while a session enables one of
+ * the two events (the watcher puts it there and takes it away).
  */
 
 #include "pyust.h"
 #include "tp-python.h"
 
 static PyObject *str_generation, *str_collected;
+static PyObject *callback; /* the callback object, while pyust has one */
+static int in_list;	   /* read by the watcher without the GIL */
 
 static long info_long(PyObject *info, PyObject *key)
 {
@@ -47,33 +51,65 @@ void pyust_gc_forget(void)
 	/* Freed with the interpreter (3.12+ frees interned strings). */
 	str_generation = NULL;
 	str_collected = NULL;
+	callback = NULL;
+	__atomic_store_n(&in_list, 0, __ATOMIC_RELAXED);
 }
 
-int pyust_gc_install(PyObject *module)
+static bool wanted(void)
 {
-	PyObject *gc, *callbacks, *cb;
-	int ret = -1;
+	return lttng_ust_tracepoint_enabled(python, gc__start) ||
+	       lttng_ust_tracepoint_enabled(python, gc__done);
+}
 
+bool pyust_gc_out_of_step(bool follow)
+{
+	return (follow && wanted()) != (bool)__atomic_load_n(&in_list, __ATOMIC_RELAXED);
+}
+
+/* With the GIL: the callback in gc.callbacks while a session wants gc events. */
+void pyust_gc_apply(bool follow)
+{
+	PyObject *gc, *list;
+	bool want = follow && wanted() && callback;
+	Py_ssize_t i;
+
+	if (want == (bool)in_list)
+		return;
+	gc = PyImport_ImportModule("gc");
+	list = gc ? PyObject_GetAttrString(gc, "callbacks") : NULL;
+	if (list && PyList_Check(list)) {
+		if (want) {
+			if (PyList_Append(list, callback) == 0)
+				__atomic_store_n(&in_list, 1, __ATOMIC_RELAXED);
+		} else {
+			/* The program may have removed it, or moved it. */
+			for (i = PyList_GET_SIZE(list) - 1; i >= 0; i--)
+				if (PyList_GET_ITEM(list, i) == callback &&
+				    PySequence_DelItem(list, i) < 0)
+					break;
+			__atomic_store_n(&in_list, 0, __ATOMIC_RELAXED);
+		}
+	}
+	PyErr_Clear();
+	Py_XDECREF(list);
+	Py_XDECREF(gc);
+}
+
+int pyust_gc_init(PyObject *module)
+{
 	if (!str_generation) {
 		str_generation = PyUnicode_InternFromString("generation");
 		str_collected = PyUnicode_InternFromString("collected");
 		if (!str_generation || !str_collected)
 			return -1;
 	}
-	gc = PyImport_ImportModule("gc");
-	if (!gc)
+	callback = PyCFunction_NewEx(&gc_callback_def, NULL, NULL);
+	if (!callback)
 		return -1;
-	callbacks = PyObject_GetAttrString(gc, "callbacks");
-	cb = PyCFunction_NewEx(&gc_callback_def, NULL, NULL);
-	if (callbacks && cb && PyList_Check(callbacks)) {
-		ret = PyList_Append(callbacks, cb);
-		if (ret == 0)
-			ret = PyModule_AddObject(module, "_gc_callback", cb) == 0 ? 0 : -1;
-		if (ret == 0)
-			cb = NULL; /* reference stolen */
+	/* The module holds the reference. */
+	if (PyModule_AddObject(module, "_gc_callback", callback) < 0) {
+		Py_CLEAR(callback);
+		return -1;
 	}
-	Py_XDECREF(cb);
-	Py_XDECREF(callbacks);
-	Py_DECREF(gc);
-	return ret;
+	return 0;
 }

@@ -197,7 +197,7 @@ PyMODINIT_FUNC PyInit_pyust(void)
 		return NULL;
 	}
 	if (PyModule_AddStringConstant(m, "__version__", PYUST_VERSION) < 0 ||
-	    pyust_gc_install(m) < 0 || register_hooks(m) < 0 || pyust_log_follow() < 0 ||
+	    pyust_gc_init(m) < 0 || register_hooks(m) < 0 || pyust_log_follow() < 0 ||
 	    pyust_watch_follow() < 0) {
 		Py_DECREF(m);
 		return NULL;

@@ -28,7 +28,9 @@ void pyust_hook_uninstall(void);
 int pyust_hook_installed(void);
 void pyust_hook_forget(void);
 
-int pyust_gc_install(PyObject *module);
+int pyust_gc_init(PyObject *module);
+bool pyust_gc_out_of_step(bool follow);
+void pyust_gc_apply(bool follow);
 void pyust_gc_forget(void);
 
 /* The hook follows the sessions that enable python function events. */

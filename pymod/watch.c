@@ -4,6 +4,7 @@
  * The frame hook is in place only while some session enables
  * python:function__entry or python:function__return: an installed hook
  * disables 3.11+'s inlined calls, which costs even when nothing is recorded.
+ * The gc callback and the logging wrapper follow their events the same way.
  * LTTng-UST does not tell the application when a session enables an event, so
  * a thread looks every POLL_MS and takes the GIL only to change the hook.
  */
@@ -36,6 +37,7 @@ static bool wanted(void)
 static void apply(void)
 {
 	pyust_log_apply();
+	pyust_gc_apply(following);
 	if (!following)
 		return;
 	if (wanted()) {
@@ -49,9 +51,10 @@ static void apply(void)
 
 static bool out_of_step(void)
 {
-	return pyust_log_out_of_step() ||
-	       (__atomic_load_n(&following, __ATOMIC_RELAXED) &&
-		wanted() != (bool)__atomic_load_n(&hooked, __ATOMIC_RELAXED));
+	bool follow = __atomic_load_n(&following, __ATOMIC_RELAXED);
+
+	return pyust_log_out_of_step() || pyust_gc_out_of_step(follow) ||
+	       (follow && wanted() != (bool)__atomic_load_n(&hooked, __ATOMIC_RELAXED));
 }
 
 static void *watch(void *unused)
@@ -116,6 +119,7 @@ void pyust_watch_unfollow(void)
 {
 	__atomic_store_n(&following, false, __ATOMIC_RELAXED);
 	pyust_hook_uninstall();
+	pyust_gc_apply(false);
 	__atomic_store_n(&hooked, pyust_hook_installed(), __ATOMIC_RELAXED);
 }
 
