@@ -735,11 +735,21 @@ struct param_ctx {
 	struct pyust_sink *s;
 	unsigned int accepted;
 	bool failed;
+	char error[256];
 };
 
 static const char *const param_names[] = {"name", "file", "pid", "tid", "top", "sort"};
 
-static void param_error(struct param_ctx *pc, const char *fmt, const char *key)
+/* Kept until the iteration ends: a cause appended inside it breaks its contract. */
+static void param_error(struct param_ctx *pc, const char *what, const char *key)
+{
+	if (pc->failed)
+		return;
+	snprintf(pc->error, sizeof(pc->error), "parameter `%s` %s", key, what);
+	pc->failed = true;
+}
+
+static void report_param_error(struct param_ctx *pc)
 {
 	char accepted[128] = "";
 
@@ -750,9 +760,8 @@ static void param_error(struct param_ctx *pc, const char *fmt, const char *key)
 			strcat(accepted, param_names[i]);
 		}
 	BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(
-		pc->s->self, "%s: parameter `%s` %s (accepted parameters: %s)", pc->s->sink_name,
-		key, fmt, accepted[0] ? accepted : "none");
-	pc->failed = true;
+		pc->s->self, "%s: %s (accepted parameters: %s)", pc->s->sink_name, pc->error,
+		accepted[0] ? accepted : "none");
 }
 
 static bool int_param(const bt_value *v, int64_t *out)
@@ -905,6 +914,7 @@ pyust_sink_init(bt_self_component_sink *self, const bt_value *params, const char
 	if (params && bt_value_is_map(params))
 		bt_value_map_foreach_entry_const(params, one_param, &pc);
 	if (pc.failed) {
+		report_param_error(&pc);
 		free_sink(s);
 		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_ERROR;
 	}
