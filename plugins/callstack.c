@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -256,10 +257,76 @@ static bool clean_char(unsigned char c, bool folded)
 	return c >= 0x20 && c != 0x7f && !(folded && c == ';');
 }
 
-void pyust_put_clean(FILE *f, const char *str, bool folded)
+void pyust_w_clean(struct pyust_buf *b, const char *str, bool folded)
 {
 	for (const unsigned char *p = (const unsigned char *)str; *p; p++)
-		putc_unlocked(clean_char(*p, folded) ? *p : (*p == ';' ? ':' : '?'), f);
+		pyust_w_char(b, clean_char(*p, folded) ? (char)*p : (*p == ';' ? ':' : '?'));
+}
+
+void pyust_buf_flush(struct pyust_buf *b)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, b->f);
+	b->len = 0;
+}
+
+void pyust_w_spaces(struct pyust_buf *b, int n)
+{
+	static const char spaces[] =
+		"                                                                ";
+
+	while (n > 0) {
+		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+
+		pyust_w_mem(b, spaces, (size_t)k);
+		n -= k;
+	}
+}
+
+void pyust_w_printf(struct pyust_buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(line)) {
+		pyust_w_mem(b, line, (size_t)n);
+		return;
+	}
+	pyust_buf_flush(b);
+	va_start(ap, fmt);
+	vfprintf(b->f, fmt, ap);
+	va_end(ap);
+}
+
+static int put_int(struct pyust_buf *b, uint64_t v, bool negative, int width)
+{
+	char buf[24];
+	int n = 0;
+
+	do {
+		buf[sizeof(buf) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		buf[sizeof(buf) - 1 - n++] = '-';
+	if (n < width)
+		pyust_w_spaces(b, width - n);
+	pyust_w_mem(b, buf + sizeof(buf) - n, (size_t)n);
+	return n > width ? n : width;
+}
+
+int pyust_w_u64(struct pyust_buf *b, uint64_t v, int width)
+{
+	return put_int(b, v, false, width);
+}
+
+int pyust_w_i64(struct pyust_buf *b, int64_t v, int width)
+{
+	return put_int(b, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0, width);
 }
 
 static const char *clean_copy(char *raw)
@@ -305,6 +372,8 @@ static struct pyust_func *intern(struct pyust_sink *s, enum pyust_func_kind kind
 	f->file = strndup(file, flen);
 	f->shown_name = clean_copy(f->name);
 	f->shown_file = clean_copy(f->file);
+	f->shown_base =
+		strrchr(f->shown_file, '/') ? strrchr(f->shown_file, '/') + 1 : f->shown_file;
 	f->match = glob_match(s->params.name_glob, f->name) &&
 		   glob_match(s->params.file_glob, f->file);
 	f->next = s->funcs[b];
@@ -656,6 +725,7 @@ static void handle_message(struct pyust_sink *s, const bt_message *msg)
 
 void pyust_print_notes(struct pyust_sink *s, FILE *f, const char *prefix)
 {
+	pyust_buf_flush(&s->ob);
 	if (s->discarded_events || s->discarded_packets || s->discarded_unknown)
 		fprintf(f,
 			"%sthe trace lost %" PRIu64 " events%s and %" PRIu64
@@ -903,6 +973,7 @@ pyust_sink_init(bt_self_component_sink *self, const bt_value *params, const char
 	s->ops = ops;
 	s->self = bt_self_component_sink_as_self_component(self);
 	s->out = stdout;
+	s->ob.f = stdout;
 	s->class_mask = 63;
 	s->classes = xcalloc(64, sizeof(*s->classes));
 	s->thread_mask = 63;
@@ -923,9 +994,6 @@ pyust_sink_init(bt_self_component_sink *self, const bt_value *params, const char
 		free_sink(s);
 		return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_MEMORY_ERROR;
 	}
-	/* Reports are written in one go; a terminal still sees each line. */
-	if (!isatty(fileno(s->out)))
-		setvbuf(s->out, NULL, _IOFBF, 1 << 16);
 	bt_self_component_set_data(s->self, s);
 	return BT_COMPONENT_CLASS_INITIALIZE_METHOD_STATUS_OK;
 }
@@ -962,6 +1030,7 @@ bt_component_class_sink_consume_method_status pyust_sink_consume(bt_self_compone
 				s->open_at_end += th->depth;
 		if (s->ops->end)
 			s->ops->end(s);
+		pyust_buf_flush(&s->ob);
 		fflush(s->out);
 		BT_MESSAGE_ITERATOR_PUT_REF_AND_RESET(s->iter);
 		return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_END;

@@ -19,61 +19,66 @@ struct flow {
 	bool header_done, any_line;
 };
 
-static const char *base_name(const char *path)
+static void put_id(struct pyust_buf *out, uint64_t v)
 {
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-static void put_id(FILE *out, uint64_t v)
-{
+	pyust_w_char(out, ' ');
 	if (v >= INT32_MAX)
-		fprintf(out, " %6s", "-");
+		pyust_w_str(out, "     -", 0);
 	else
-		fprintf(out, " %6" PRIu64, v);
+		pyust_w_u64(out, v, 6);
 }
 
 static void line_start(struct flow *fl, struct pyust_thread *th, const struct pyust_event *e)
 {
-	FILE *out = fl->base.out;
+	struct pyust_buf *out = &fl->base.ob;
 	int64_t cpu = pyust_event_cpu(e);
 	uint64_t delta = fl->any_line && e->ts > fl->last_ts ? e->ts - fl->last_ts : 0;
 
 	if (!fl->header_done) {
-		fprintf(out, "%3s %6s %6s %10s %-25s %-6s -- %s\n", "C", "PID", "TID", "DELTA(us)",
-			"FILE:LINE", "TYPE", "FUNC");
+		pyust_w_printf(out, "%3s %6s %6s %10s %-25s %-6s -- %s\n", "C", "PID", "TID",
+			       "DELTA(us)", "FILE:LINE", "TYPE", "FUNC");
 		fl->header_done = true;
 	}
 	fl->any_line = true;
 	fl->last_ts = e->ts;
 	if (cpu >= 0)
-		fprintf(out, "%3" PRId64, cpu);
+		pyust_w_i64(out, cpu, 3);
 	else
-		fprintf(out, "%3s", "-");
+		pyust_w_str(out, "  -", 0);
 	put_id(out, th->pid);
 	put_id(out, th->tid);
-	fprintf(out, " %10" PRIu64 " ", delta / 1000);
+	pyust_w_char(out, ' ');
+	pyust_w_u64(out, delta / 1000, 10);
+	pyust_w_char(out, ' ');
 }
 
+/* "FILE:LINE TYPE   " then the indented arrow and name */
 static void call_line(struct flow *fl, struct pyust_thread *th, const struct pyust_event *e,
 		      const struct pyust_func *f, uint32_t depth, const char *arrow)
 {
-	FILE *out = fl->base.out;
-	char where[64];
+	struct pyust_buf *out = &fl->base.ob;
 	int64_t line;
 
 	line_start(fl, th, e);
 	if (f->kind == PYUST_FUNC_PY) {
+		int n = (int)strlen(f->shown_base) + 1;
+
 		if (!pyust_event_int(e, PM_LINE, &line))
 			line = 0;
-		snprintf(where, sizeof(where), "%s:%" PRId64, base_name(f->shown_file), line);
-		fprintf(out, "%-25s %-6s %*s%s %s\n", where, "func", (int)(2 * depth), "", arrow,
-			f->shown_name);
+		pyust_w_mem(out, f->shown_base, (size_t)n - 1);
+		pyust_w_char(out, ':');
+		n += pyust_w_i64(out, line, 0);
+		pyust_w_spaces(out, 25 - n);
+		pyust_w_str(out, " func  ", 0);
 	} else {
-		fprintf(out, "%-25s %-6s %*s%s %s\n", "-", "native", (int)(2 * depth), "", arrow,
-			f->shown_name);
+		pyust_w_str(out, "-", 25);
+		pyust_w_str(out, " native", 0);
 	}
+	pyust_w_spaces(out, 1 + 2 * (int)depth);
+	pyust_w_str(out, arrow, 0);
+	pyust_w_char(out, ' ');
+	pyust_w_str(out, f->shown_name, 0);
+	pyust_w_char(out, '\n');
 }
 
 static void flow_entry(struct pyust_sink *s, struct pyust_thread *th, const struct pyust_event *e)
@@ -105,21 +110,21 @@ static void flow_other(struct pyust_sink *s, struct pyust_thread *th, const stru
 	logger = pyust_event_string(e, PM_LOGGER);
 	pyust_event_int(e, PM_LEVEL, &level);
 	line_start(fl, th, e);
-	fprintf(s->out, "%-25s %-6s %*s-- [%" PRId64 "] ", "-", "log", (int)(2 * th->depth), "",
-		level);
-	pyust_put_clean(s->out, logger ? logger : "", false);
-	fputs(": ", s->out);
-	pyust_put_clean(s->out, msg ? msg : "", false);
-	putc('\n', s->out);
+	pyust_w_printf(&s->ob, "%-25s %-6s %*s-- [%" PRId64 "] ", "-", "log", (int)(2 * th->depth),
+		       "", level);
+	pyust_w_clean(&s->ob, logger ? logger : "", false);
+	pyust_w_str(&s->ob, ": ", 0);
+	pyust_w_clean(&s->ob, msg ? msg : "", false);
+	pyust_w_char(&s->ob, '\n');
 }
 
 static void flow_discarded(struct pyust_sink *s, const char *what, uint64_t count, bool known)
 {
 	if (known)
-		fprintf(s->out, "# %" PRIu64 " %s discarded here: call stacks reset\n", count,
-			what);
+		pyust_w_printf(&s->ob, "# %" PRIu64 " %s discarded here: call stacks reset\n",
+			       count, what);
 	else
-		fprintf(s->out, "# %s discarded here: call stacks reset\n", what);
+		pyust_w_printf(&s->ob, "# %s discarded here: call stacks reset\n", what);
 }
 
 static void flow_end(struct pyust_sink *s)

@@ -15,13 +15,13 @@ struct folded {
 	struct pyust_sink base; /* first: the core frees it */
 };
 
-static void put_frame(FILE *out, const struct pyust_func *f)
+static void put_frame(struct pyust_buf *out, const struct pyust_func *f)
 {
-	pyust_put_clean(out, f->name, true);
+	pyust_w_clean(out, f->name, true);
 	if (f->kind == PYUST_FUNC_PY) {
-		fputs(" (", out);
-		pyust_put_clean(out, f->file, true);
-		putc(')', out);
+		pyust_w_str(out, " (", 0);
+		pyust_w_clean(out, f->file, true);
+		pyust_w_char(out, ')');
 	}
 }
 
@@ -46,15 +46,18 @@ static void folded_end(struct pyust_sink *s)
 			path[depth++] = p;
 		}
 		while (depth--) {
-			put_frame(s->out, path[depth]->func);
+			put_frame(&s->ob, path[depth]->func);
 			if (depth)
-				putc(';', s->out);
+				pyust_w_char(&s->ob, ';');
 		}
-		fprintf(s->out, " %" PRIu64 "\n", n->excl_ns);
+		pyust_w_char(&s->ob, ' ');
+		pyust_w_u64(&s->ob, n->excl_ns, 0);
+		pyust_w_char(&s->ob, '\n');
 		total += n->excl_ns;
 		stacks++;
 	}
 	free(path);
+	pyust_buf_flush(&s->ob);
 	fflush(s->out);
 	/* stdout stays pure folded format: the summary goes to stderr. */
 	fprintf(stderr, "sink.pyust.folded: %" PRIu64 " stacks, total %" PRIu64 " ns\n", stacks,

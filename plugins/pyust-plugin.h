@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <babeltrace2/babeltrace.h>
 
 enum pyust_kind {
@@ -71,6 +72,7 @@ struct pyust_func {
 	bool match; /* passes the name/file filters */
 	char *name, *file;
 	const char *shown_name, *shown_file; /* control bytes replaced */
+	const char *shown_base;		     /* shown_file without its directory */
 	uint64_t count, incl_ns, excl_ns;
 	uint64_t *hist; /* calldist's buckets, allocated when first used */
 };
@@ -106,6 +108,58 @@ struct pyust_event {
 	const struct pyust_class *cls;
 	uint64_t ts; /* ns from the clock's origin, 0 without a clock */
 };
+
+/*
+ * The sinks' output buffer: a line per event through stdio costs more than
+ * reading the event, so lines are built here and written in large blocks.
+ */
+struct pyust_buf {
+	FILE *f;
+	size_t len;
+	char data[1 << 16];
+};
+
+void pyust_buf_flush(struct pyust_buf *b);
+
+static inline void pyust_w_mem(struct pyust_buf *b, const char *p, size_t n)
+{
+	if (b->len + n > sizeof(b->data)) {
+		pyust_buf_flush(b);
+		if (n > sizeof(b->data)) {
+			fwrite(p, 1, n, b->f);
+			return;
+		}
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void pyust_w_char(struct pyust_buf *b, char c)
+{
+	if (b->len == sizeof(b->data))
+		pyust_buf_flush(b);
+	b->data[b->len++] = c;
+}
+
+void pyust_w_spaces(struct pyust_buf *b, int n);
+
+/* Left-aligned in width. */
+static inline void pyust_w_str(struct pyust_buf *b, const char *s, int width)
+{
+	size_t n = strlen(s);
+
+	pyust_w_mem(b, s, n);
+	if ((int)n < width)
+		pyust_w_spaces(b, width - (int)n);
+}
+
+/* Right-aligned in width; return the characters written. */
+int pyust_w_u64(struct pyust_buf *b, uint64_t v, int width);
+int pyust_w_i64(struct pyust_buf *b, int64_t v, int width);
+void pyust_w_printf(struct pyust_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Control bytes (and ';' in folded stacks) replaced: one record stays one line. */
+void pyust_w_clean(struct pyust_buf *b, const char *str, bool folded);
 
 struct pyust_sink;
 
@@ -154,7 +208,8 @@ struct pyust_sink {
 	bt_message_iterator *iter;
 	struct pyust_params params;
 	bool want_tree;
-	FILE *out;
+	FILE *out;	     /* for reports: flush ob first */
+	struct pyust_buf ob; /* for lines */
 
 	/* event classes, open addressing on the pointer */
 	struct pyust_class *classes;
@@ -201,7 +256,6 @@ const char *pyust_event_string(const struct pyust_event *e, enum pyust_member m)
 bool pyust_event_int(const struct pyust_event *e, enum pyust_member m, int64_t *v);
 int64_t pyust_event_cpu(const struct pyust_event *e);
 void pyust_print_notes(struct pyust_sink *s, FILE *f, const char *prefix);
-void pyust_put_clean(FILE *f, const char *str, bool folded);
 struct pyust_func **pyust_sorted_funcs(struct pyust_sink *s, uint32_t *n);
 
 /* The sinks' initialize methods (one file each). */

@@ -35,10 +35,17 @@ static const char *level_name(int64_t level)
 	return "NOTSET";
 }
 
+static void put_3digits(struct pyust_buf *out, uint64_t v)
+{
+	pyust_w_char(out, (char)('0' + v / 100 % 10));
+	pyust_w_char(out, (char)('0' + v / 10 % 10));
+	pyust_w_char(out, (char)('0' + v % 10));
+}
+
 static void line_start(struct stack *st, struct pyust_thread *th, const struct pyust_event *e,
 		       uint32_t depth)
 {
-	FILE *out = st->base.out;
+	struct pyust_buf *out = &st->base.ob;
 	uint64_t delta = st->any_line && e->ts > st->last_ts ? e->ts - st->last_ts : 0;
 	const char *color = NULL;
 
@@ -53,17 +60,26 @@ static void line_start(struct stack *st, struct pyust_thread *th, const struct p
 		else if (delta >= 10000)
 			color = "\033[32m";
 	}
-	fprintf(out, "%s+%8" PRIu64 ".%03" PRIu64 " us%s ", color ? color : "", delta / 1000,
-		delta % 1000, color ? "\033[0m" : "");
+	if (color)
+		pyust_w_str(out, color, 0);
+	pyust_w_char(out, '+');
+	pyust_w_u64(out, delta / 1000, 8);
+	pyust_w_char(out, '.');
+	put_3digits(out, delta % 1000);
+	pyust_w_str(out, " us", 0);
+	if (color)
+		pyust_w_str(out, "\033[0m", 0);
+	pyust_w_char(out, ' ');
 	if (th->pid < INT32_MAX)
-		fprintf(out, "%7" PRIu64 "/", th->pid);
+		pyust_w_u64(out, th->pid, 7);
 	else
-		fprintf(out, "%7s/", "-");
+		pyust_w_str(out, "      -", 0);
+	pyust_w_char(out, '/');
 	if (th->tid < INT32_MAX)
-		fprintf(out, "%-7" PRIu64, th->tid);
+		pyust_w_spaces(out, 7 - (int)pyust_w_u64(out, th->tid, 0));
 	else
-		fprintf(out, "%-7s", "-");
-	fprintf(out, " %*s", (int)(2 * depth), "");
+		pyust_w_str(out, "-", 7);
+	pyust_w_spaces(out, 1 + 2 * (int)depth);
 }
 
 static void stack_entry(struct pyust_sink *s, struct pyust_thread *th, const struct pyust_event *e)
@@ -74,11 +90,17 @@ static void stack_entry(struct pyust_sink *s, struct pyust_thread *th, const str
 	if (!f->match)
 		return;
 	line_start((struct stack *)s, th, e, th->depth - 1);
+	pyust_w_str(&s->ob, "-> ", 0);
+	pyust_w_str(&s->ob, f->shown_name, 0);
 	if (f->kind == PYUST_FUNC_PY) {
 		pyust_event_int(e, PM_LINE, &line);
-		fprintf(s->out, "-> %s (%s:%" PRId64 ")\n", f->shown_name, f->shown_file, line);
+		pyust_w_str(&s->ob, " (", 0);
+		pyust_w_str(&s->ob, f->shown_file, 0);
+		pyust_w_char(&s->ob, ':');
+		pyust_w_i64(&s->ob, line, 0);
+		pyust_w_str(&s->ob, ")\n", 0);
 	} else {
-		fprintf(s->out, "-> %s [native]\n", f->shown_name);
+		pyust_w_str(&s->ob, " [native]\n", 0);
 	}
 }
 
@@ -89,8 +111,13 @@ static void stack_exit(struct pyust_sink *s, struct pyust_thread *th, const stru
 	if (!f->func->match)
 		return;
 	line_start((struct stack *)s, th, e, th->depth);
-	fprintf(s->out, "<- %s%s  [%" PRIu64 ".%03" PRIu64 " us]\n", f->func->shown_name,
-		f->func->kind == PYUST_FUNC_PY ? "" : " [native]", incl / 1000, incl % 1000);
+	pyust_w_str(&s->ob, "<- ", 0);
+	pyust_w_str(&s->ob, f->func->shown_name, 0);
+	pyust_w_str(&s->ob, f->func->kind == PYUST_FUNC_PY ? "  [" : " [native]  [", 0);
+	pyust_w_u64(&s->ob, incl / 1000, 0);
+	pyust_w_char(&s->ob, '.');
+	put_3digits(&s->ob, incl % 1000);
+	pyust_w_str(&s->ob, " us]\n", 0);
 }
 
 static void stack_other(struct pyust_sink *s, struct pyust_thread *th, const struct pyust_event *e)
@@ -104,34 +131,34 @@ static void stack_other(struct pyust_sink *s, struct pyust_thread *th, const str
 	case PYUST_EV_LOG:
 		line_start((struct stack *)s, th, e, th->depth);
 		pyust_event_int(e, PM_LEVEL, &v);
-		fprintf(s->out, "LOG %s ", level_name(v));
+		pyust_w_printf(&s->ob, "LOG %s ", level_name(v));
 		str = pyust_event_string(e, PM_LOGGER);
-		pyust_put_clean(s->out, str ? str : "?", false);
-		fputs(": ", s->out);
+		pyust_w_clean(&s->ob, str ? str : "?", false);
+		pyust_w_str(&s->ob, ": ", 0);
 		str = pyust_event_string(e, PM_MSG);
-		pyust_put_clean(s->out, str ? str : "", false);
-		putc('\n', s->out);
+		pyust_w_clean(&s->ob, str ? str : "", false);
+		pyust_w_char(&s->ob, '\n');
 		break;
 	case PYUST_EV_SYSCALL_ENTRY:
 		line_start((struct stack *)s, th, e, th->depth);
-		fprintf(s->out, "=> syscall %s\n", e->cls->syscall);
+		pyust_w_printf(&s->ob, "=> syscall %s\n", e->cls->syscall);
 		break;
 	case PYUST_EV_SYSCALL_EXIT:
 		line_start((struct stack *)s, th, e, th->depth);
 		if (pyust_event_int(e, PM_RET, &v))
-			fprintf(s->out, "<= syscall %s = %" PRId64 "\n", e->cls->syscall, v);
+			pyust_w_printf(&s->ob, "<= syscall %s = %" PRId64 "\n", e->cls->syscall, v);
 		else
-			fprintf(s->out, "<= syscall %s\n", e->cls->syscall);
+			pyust_w_printf(&s->ob, "<= syscall %s\n", e->cls->syscall);
 		break;
 	case PYUST_EV_GC_START:
 		line_start((struct stack *)s, th, e, th->depth);
 		pyust_event_int(e, PM_GC_ARG, &v);
-		fprintf(s->out, "gc start (generation %" PRId64 ")\n", v);
+		pyust_w_printf(&s->ob, "gc start (generation %" PRId64 ")\n", v);
 		break;
 	case PYUST_EV_GC_DONE:
 		line_start((struct stack *)s, th, e, th->depth);
 		pyust_event_int(e, PM_GC_ARG, &v);
-		fprintf(s->out, "gc done (%" PRId64 " collected)\n", v);
+		pyust_w_printf(&s->ob, "gc done (%" PRId64 " collected)\n", v);
 		break;
 	default:
 		break;
@@ -141,10 +168,10 @@ static void stack_other(struct pyust_sink *s, struct pyust_thread *th, const str
 static void stack_discarded(struct pyust_sink *s, const char *what, uint64_t count, bool known)
 {
 	if (known)
-		fprintf(s->out, "# %" PRIu64 " %s discarded here: call stacks reset\n", count,
-			what);
+		pyust_w_printf(&s->ob, "# %" PRIu64 " %s discarded here: call stacks reset\n",
+			       count, what);
 	else
-		fprintf(s->out, "# %s discarded here: call stacks reset\n", what);
+		pyust_w_printf(&s->ob, "# %s discarded here: call stacks reset\n", what);
 }
 
 static void stack_end(struct pyust_sink *s)
