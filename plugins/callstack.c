@@ -167,7 +167,7 @@ static void analyse_class(struct pyust_class *c, const bt_event_class *ec)
 	if (c->ctx_debug_info >= 0)
 		c->debug_info_func = member_index(member_class(ctx, c->ctx_debug_info), "func",
 						  BT_FIELD_CLASS_TYPE_STRING, NULL);
-	c->packet_cpu = member_index(pkt, "cpu_id", BT_FIELD_CLASS_TYPE_INTEGER, NULL);
+	c->packet_cpu = member_index(pkt, "cpu_id", BT_FIELD_CLASS_TYPE_INTEGER, &c->cpu_signed);
 }
 
 static struct pyust_class *class_of(struct pyust_sink *s, const bt_event_class *ec)
@@ -248,7 +248,7 @@ int64_t pyust_event_cpu(const struct pyust_event *e)
 	ctx = p ? bt_packet_borrow_context_field_const(p) : NULL;
 	if (!ctx)
 		return -1;
-	return (int64_t)bt_field_integer_unsigned_get_value(member(ctx, e->cls->packet_cpu));
+	return (int64_t)int_value(member(ctx, e->cls->packet_cpu), e->cls->cpu_signed);
 }
 
 /* Replace control bytes (and ';' in folded stacks) so that one record stays one line. */
@@ -502,9 +502,14 @@ static struct pyust_thread *thread_of(struct pyust_sink *s, const struct pyust_e
 		tid = UINT64_MAX;
 		s->no_tid_warned = true;
 	} else {
-		/* Nothing: one stack per stream (per CPU buffer), the best left. */
+		/*
+		 * Nothing: one stack per trace. Not per stream: LTTng's streams
+		 * are per CPU, and a thread moving to another CPU would split
+		 * its calls across two stacks.
+		 */
 		pid = UINT64_MAX;
-		tid = (uintptr_t)bt_event_borrow_stream_const(e->ev) | (1ULL << 63);
+		tid = (uintptr_t)bt_stream_borrow_trace_const(bt_event_borrow_stream_const(e->ev)) |
+		      (1ULL << 63);
 		s->no_pid_warned = true;
 	}
 	if (s->last_thread && s->last_thread->tid == tid && s->last_thread->pid == pid)
@@ -752,7 +757,7 @@ void pyust_print_notes(struct pyust_sink *s, FILE *f, const char *prefix)
 			prefix);
 	if (s->no_pid_warned)
 		fprintf(f,
-			"%sno vpid/vtid contexts: one call stack per stream (add them with "
+			"%sno vpid/vtid contexts: one call stack per trace (add them with "
 			"`lttng add-context -u -t vpid -t vtid`)\n",
 			prefix);
 }

@@ -57,6 +57,7 @@ struct pyust_class {
 	int64_t ctx_pid, ctx_tid, ctx_debug_info, debug_info_func;
 	uint8_t pid_signed, tid_signed;
 	int64_t packet_cpu; /* packet context cpu_id */
+	uint8_t cpu_signed;
 };
 
 enum pyust_func_kind {

@@ -321,6 +321,25 @@ def test_returns_without_entries(daemon, tmp_path, first_py):
     check_flow_nesting(lines)
 
 
+@pytest.mark.parametrize("contexts,note", [
+    (("vpid",), "no vtid context: one call stack per process"),
+    ((), "no vpid/vtid contexts: one call stack per trace"),
+])
+def test_missing_contexts(rec, first_py, contexts, note):
+    """Without the thread's identity the stacks fall back, and say so once."""
+    _, trace = rec.run([first_py["python"], FIB], first_py, contexts=contexts)
+    out, _, _ = bt(first_py, trace.path, "calltime")
+    assert calltime_rows(out)[0][("func", f"fib ({FIB})")][0] == FIB15_CALLS
+    assert out.count(note) == 1
+    out, _, _ = bt(first_py, trace.path, "flow")
+    lines = flow_lines(out)
+    assert sum(1 for line in lines if line[4] == "fib") == 2 * FIB15_CALLS
+    check_flow_nesting(lines)
+    assert out.count(note) == 1
+    _, err, _ = bt(first_py, trace.path, "folded")
+    assert err.count(note) == 1
+
+
 def test_discarded_events(daemon, tmp_path, first_py):
     path = record(daemon, tmp_path, first_py, [first_py["python"], FIB, "20"], discard=True)
     trace = Trace(path)
