@@ -272,14 +272,14 @@ void pyust_buf_flush(struct pyust_buf *b)
 
 void pyust_w_spaces(struct pyust_buf *b, int n)
 {
-	static const char spaces[] =
-		"                                                                ";
-
 	while (n > 0) {
-		int k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		size_t k = (size_t)n < sizeof(b->data) / 2 ? (size_t)n : sizeof(b->data) / 2;
 
-		pyust_w_mem(b, spaces, (size_t)k);
-		n -= k;
+		if (b->len + k > sizeof(b->data))
+			pyust_buf_flush(b);
+		memset(b->data + b->len, ' ', k);
+		b->len += k;
+		n -= (int)k;
 	}
 }
 
@@ -302,21 +302,30 @@ void pyust_w_printf(struct pyust_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Digits straight into the buffer: this runs several times per line. */
 static int put_int(struct pyust_buf *b, uint64_t v, bool negative, int width)
 {
-	char buf[24];
-	int n = 0;
+	char tmp[24], *end = tmp + sizeof(tmp), *p = end;
+	int n, pad;
 
 	do {
-		buf[sizeof(buf) - 1 - n++] = (char)('0' + v % 10);
+		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
 	if (negative)
-		buf[sizeof(buf) - 1 - n++] = '-';
-	if (n < width)
-		pyust_w_spaces(b, width - n);
-	pyust_w_mem(b, buf + sizeof(buf) - n, (size_t)n);
-	return n > width ? n : width;
+		*--p = '-';
+	n = (int)(end - p);
+	pad = width > n ? width - n : 0;
+	if (pad > 64) {
+		pyust_w_spaces(b, pad);
+		pad = 0;
+	}
+	if (b->len + (size_t)(pad + n) > sizeof(b->data))
+		pyust_buf_flush(b);
+	memset(b->data + b->len, ' ', (size_t)pad);
+	memcpy(b->data + b->len + pad, p, (size_t)n);
+	b->len += (size_t)(pad + n);
+	return n + pad;
 }
 
 int pyust_w_u64(struct pyust_buf *b, uint64_t v, int width)
@@ -521,6 +530,12 @@ static struct pyust_thread *thread_of(struct pyust_sink *s, const struct pyust_e
 	th = xcalloc(1, sizeof(*th));
 	th->pid = pid;
 	th->tid = tid;
+	th->pid_len = (uint8_t)(pid < INT32_MAX ? snprintf(th->pid_str, sizeof(th->pid_str),
+							   "%" PRIu64, pid)
+						: snprintf(th->pid_str, sizeof(th->pid_str), "-"));
+	th->tid_len = (uint8_t)(tid < INT32_MAX ? snprintf(th->tid_str, sizeof(th->tid_str),
+							   "%" PRIu64, tid)
+						: snprintf(th->tid_str, sizeof(th->tid_str), "-"));
 	th->match = (!s->params.has_pid || (int64_t)pid == s->params.pid) &&
 		    (!s->params.has_tid || (int64_t)tid == s->params.tid);
 	th->next = s->threads[b];

@@ -19,13 +19,10 @@ struct flow {
 	bool header_done, any_line;
 };
 
-static void put_id(struct pyust_buf *out, uint64_t v)
+static void put_id(struct pyust_buf *out, const char *id, uint8_t len)
 {
-	pyust_w_char(out, ' ');
-	if (v >= INT32_MAX)
-		pyust_w_str(out, "     -", 0);
-	else
-		pyust_w_u64(out, v, 6);
+	pyust_w_spaces(out, 7 - len);
+	pyust_w_mem(out, id, len);
 }
 
 static void line_start(struct flow *fl, struct pyust_thread *th, const struct pyust_event *e)
@@ -45,8 +42,8 @@ static void line_start(struct flow *fl, struct pyust_thread *th, const struct py
 		pyust_w_i64(out, cpu, 3);
 	else
 		pyust_w_str(out, "  -", 0);
-	put_id(out, th->pid);
-	put_id(out, th->tid);
+	put_id(out, th->pid_str, th->pid_len);
+	put_id(out, th->tid_str, th->tid_len);
 	pyust_w_char(out, ' ');
 	pyust_w_u64(out, delta / 1000, 10);
 	pyust_w_char(out, ' ');

@@ -96,6 +96,8 @@ struct pyust_frame {
 struct pyust_thread {
 	struct pyust_thread *next; /* hash chain */
 	uint64_t pid, tid;
+	char pid_str[12], tid_str[12]; /* formatted once; "-" when unknown */
+	uint8_t pid_len, tid_len;
 	bool match; /* passes the pid/tid filters */
 	struct pyust_frame *stack;
 	uint32_t depth, cap;

@@ -70,15 +70,11 @@ static void line_start(struct stack *st, struct pyust_thread *th, const struct p
 	if (color)
 		pyust_w_str(out, "\033[0m", 0);
 	pyust_w_char(out, ' ');
-	if (th->pid < INT32_MAX)
-		pyust_w_u64(out, th->pid, 7);
-	else
-		pyust_w_str(out, "      -", 0);
+	pyust_w_spaces(out, 7 - th->pid_len);
+	pyust_w_mem(out, th->pid_str, th->pid_len);
 	pyust_w_char(out, '/');
-	if (th->tid < INT32_MAX)
-		pyust_w_spaces(out, 7 - (int)pyust_w_u64(out, th->tid, 0));
-	else
-		pyust_w_str(out, "-", 7);
+	pyust_w_mem(out, th->tid_str, th->tid_len);
+	pyust_w_spaces(out, 7 - th->tid_len);
 	pyust_w_spaces(out, 1 + 2 * (int)depth);
 }
 
