@@ -1,0 +1,39 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The plugin's entry points: the only symbols the shared object exports.
+ * Each sink's behaviour is in its own file; callstack.c is shared.
+ */
+
+#include "pyust-plugin.h"
+
+/* Babeltrace finds the descriptors through these getters: export them. */
+#pragma GCC visibility push(default)
+BT_PLUGIN_MODULE();
+#pragma GCC visibility pop
+
+BT_PLUGIN(pyust);
+BT_PLUGIN_DESCRIPTION("Call analyses of pyust traces: Python, native and logging events");
+BT_PLUGIN_AUTHOR("The pyust authors");
+BT_PLUGIN_LICENSE("MIT");
+
+#define PYUST_SINK(_name, _description, _help)                                                     \
+	BT_PLUGIN_SINK_COMPONENT_CLASS(_name, pyust_sink_consume);                                 \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(_name, _description);                           \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(_name, _help);                                         \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(_name, pyust_##_name##_init);             \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(_name, pyust_sink_finalize);                \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(_name,                           \
+								  pyust_sink_graph_is_configured)
+
+PYUST_SINK(flow, "Flow of calls like DTrace's py_flowinfo: CPU, PID, TID, delta, file:line",
+	   "Parameters: name, file (globs), pid, tid (integers).");
+PYUST_SINK(calltime, "Per function: calls, inclusive and exclusive time, with totals",
+	   "Parameters: name, file (globs), pid, tid, top (integers), "
+	   "sort (\"exclusive\", \"inclusive\", \"count\", \"name\").");
+PYUST_SINK(calldist, "Per function: power-of-two histograms of the inclusive time",
+	   "Parameters: name, file (globs), pid, tid, top (integers).");
+PYUST_SINK(folded, "Collapsed stacks weighted by exclusive time (ns), for flame graphs",
+	   "Parameters: name, file (globs: keep stacks through a matching frame), pid, tid.");
+PYUST_SINK(stack, "Merged timeline of Python and native calls, log records and system calls",
+	   "Parameters: name, file (globs), pid, tid (integers). NO_COLOR disables colours.");
