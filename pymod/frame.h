@@ -122,7 +122,8 @@ static inline bool pyust_frame_creates_generator(pyust_frame f, PyCodeObject *co
 }
 
 /* The line of the instruction the frame stopped at (or resumes at). */
-static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co)
+/* Where the frame is in its code: the key of the line cache, -1 for none. */
+static inline int pyust_frame_offset(pyust_frame f, PyCodeObject *co)
 {
 #if PY_VERSION_HEX >= 0x030D0000
 	pyust_codeunit *at = f->instr_ptr;
@@ -131,25 +132,30 @@ static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co)
 #endif
 	pyust_codeunit *start = (pyust_codeunit *)co->co_code_adaptive;
 
-	return PyCode_Addr2Line(co, (int)((at - start) * sizeof(pyust_codeunit)));
+	return (int)((at - start) * sizeof(pyust_codeunit));
+}
+
+/* The line at that offset: a walk of the line table. */
+static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co, int offset)
+{
+	(void)f;
+	return PyCode_Addr2Line(co, offset);
 }
 
 /*
- * The line execution leaves at, read after the call returned. 3.11 pops the
- * frame after the hook returns; 3.12+ pops a thread-owned frame inside the
- * evaluator, so the best safe value there is the line it entered at.
+ * Whether the line execution leaves at is the entry line. 3.11 pops the
+ * frame after the hook returns, so the return line can be read; 3.12+ pops a
+ * thread-owned frame inside the evaluator, so the best safe value there is
+ * the line it entered at.
  */
-static inline int pyust_frame_return_line(pyust_frame f, PyCodeObject *co, bool resumed,
-					  int entry_line)
+static inline bool pyust_return_at_entry_line(bool resumed)
 {
 #if PY_VERSION_HEX >= 0x030C0000
-	if (!resumed)
-		return entry_line;
+	return !resumed;
 #else
 	(void)resumed;
-	(void)entry_line;
+	return false;
 #endif
-	return pyust_frame_line(f, co);
 }
 
 #else /* 3.9, 3.10 */
@@ -175,18 +181,24 @@ static inline bool pyust_frame_creates_generator(pyust_frame f, PyCodeObject *co
 	return false;
 }
 
-static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co)
+/* f_lasti, unless a tracer may have moved f_lineno: then no caching. */
+static inline int pyust_frame_offset(pyust_frame f, PyCodeObject *co)
 {
 	(void)co;
+	return f->f_trace ? -1 : f->f_lasti;
+}
+
+static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co, int offset)
+{
+	(void)co;
+	(void)offset;
 	return PyFrame_GetLineNumber(f);
 }
 
-static inline int pyust_frame_return_line(pyust_frame f, PyCodeObject *co, bool resumed,
-					  int entry_line)
+static inline bool pyust_return_at_entry_line(bool resumed)
 {
 	(void)resumed;
-	(void)entry_line;
-	return pyust_frame_line(f, co);
+	return false;
 }
 
 #endif

@@ -127,6 +127,27 @@ static PyObject *eval_next(PyThreadState *ts, pyust_frame f, int throwflag, size
 #endif
 }
 
+/* The line the frame is at, without walking the line table when a cached value serves. */
+static int line_of(struct pyust_code *pc, pyust_frame f, PyCodeObject *co)
+{
+	int offset = pyust_frame_offset(f, co), line;
+	uint64_t key, e;
+	unsigned int i;
+
+	if (offset < 0)
+		return pyust_frame_line(f, co, offset);
+	key = (uint64_t)(offset + 1) << 32;
+	for (i = 0; i < 2; i++) {
+		e = __atomic_load_n(&pc->lines[i], __ATOMIC_RELAXED);
+		if ((e & ~(uint64_t)0xffffffff) == key)
+			return (int)(uint32_t)e;
+	}
+	line = pyust_frame_line(f, co, offset);
+	i = pc->next_line++ & 1;
+	__atomic_store_n(&pc->lines[i], key | (uint32_t)line, __ATOMIC_RELAXED);
+	return line;
+}
+
 static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 {
 	PyCodeObject *co = pyust_frame_code(f);
@@ -149,14 +170,15 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 		return eval_next(ts, f, throwflag, left);
 
 	resumed = pyust_frame_is_resumption(f);
-	line = resumed ? pyust_frame_line(f, co) : pc->firstlineno;
+	line = resumed ? line_of(pc, f, co) : pc->firstlineno;
 	lttng_ust_tracepoint(python, function__entry, pc->filename, pc->name, line);
 
 	/* pc lives as long as co, which the frame may release (3.12+). */
 	Py_INCREF(co);
 	ret = eval_next(ts, f, throwflag, left);
 	if (lttng_ust_tracepoint_enabled(python, function__return)) {
-		line = pyust_frame_return_line(f, co, resumed, line);
+		if (!pyust_return_at_entry_line(resumed))
+			line = line_of(pc, f, co);
 		lttng_ust_do_tracepoint(python, function__return, pc->filename, pc->name, line);
 	}
 	Py_DECREF(co);

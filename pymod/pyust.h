@@ -9,6 +9,7 @@
 
 #include <Python.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* What the events say about a code object, cached in its co_extra. */
 struct pyust_code {
@@ -17,6 +18,13 @@ struct pyust_code {
 	PyObject *filename_obj;
 	PyObject *name_obj;
 	int firstlineno;
+	/*
+	 * The last lines looked up by offset, (offset + 1) << 32 | line: a
+	 * function returns and resumes at few places. One word each, as
+	 * interpreters with their own GIL may share a code object.
+	 */
+	uint64_t lines[2];
+	unsigned int next_line;
 };
 
 int pyust_code_init(void);

@@ -41,6 +41,28 @@ def test_fib_exact(py, rec):
     assert len(trace.python("entry", "<module>", FIB)) == 1
 
 
+RETURN_SITES = """\
+def f(n):
+    if n == 0:
+        return 0
+    if n == 1:
+        return 1
+    return 2
+for n in (0, 1, 2, 0, 2, 1, 1, 2, 0, 2):
+    f(n)
+"""
+
+
+def test_return_lines(py, rec):
+    """Three return sites, met in turn: the line of each return, every time (pyust
+    keeps the last lines looked up per code object)."""
+    proc, trace = rec.run([py["python"], "-c", RETURN_SITES], py)
+    got = [e["line_no"] for e in trace.python("return", "f")]
+    ns = (0, 1, 2, 0, 2, 1, 1, 2, 0, 2)
+    want = [1] * len(ns) if version(py) >= (3, 12) else [(3, 5, 6)[n] for n in ns]
+    assert got == want
+
+
 def test_import_mode(py, rec):
     """import pyust from the application gives the same events, no preload."""
     code = f"import pyust, runpy; runpy.run_path({FIB!r}, run_name='__main__')"
