@@ -67,7 +67,7 @@ def run_config(cfg, py, workload, daemon, out, exes):
     if cfg in ("idle", "traced", "floor"):
         env["LD_PRELOAD"] = libpyust(py)
     if cfg == "floor":
-        cmd = [str(exes["floor"]), "200000", str(BENCH / "workloads" / "fib.py")]
+        cmd = [str(exes["floor"]), "calls", "200000", str(BENCH / "workloads" / "fib.py")]
     else:
         mode = cfg if cfg in ("cprofile", "setprofile", "monitoring") else "plain"
         cmd = [py["python"], str(BENCH / "workloads" / f"{workload}.py"), mode, str(REPEAT)]
@@ -101,7 +101,7 @@ def run_logging(cfg, py, daemon, out, exes):
     if cfg == "floor":
         env["LD_PRELOAD"] = str(Path(libpyust(py)).parent / "pyust" / "libpyust-log.so")
         with Recording(daemon, out, "--python") as rec:
-            value = float(sh([str(exes["logfloor"]), "200000"], env=env))
+            value = float(sh([str(exes["floor"]), "log", "200000"], env=env))
         return value, rec.discarded
     if cfg in ("idle", "pyust"):
         env["LD_PRELOAD"] = libpyust(py)
@@ -144,10 +144,9 @@ def reaction(py, daemon, out):
 def build(out):
     cc = os.environ.get("CC", "cc")
     cflags = sh(["pkg-config", "--cflags", "lttng-ust"]).split()
-    exes = {"floor": out / "floor", "logfloor": out / "logfloor", "native": out / "native"}
-    for exe in ("floor", "logfloor"):
-        sh([cc, "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags, "-o", str(exes[exe]),
-            str(BENCH / f"{exe}.c"), "-ldl"])
+    exes = {"floor": out / "floor", "native": out / "native"}
+    sh([cc, "-O2", "-I", str(BENCH.parent / "tracepoints"), *cflags, "-o", str(exes["floor"]),
+        str(BENCH / "floor.c"), "-ldl"])
     sh([cc, "-O2", "-finstrument-functions", "-o", str(exes["native"]), str(BENCH / "native.c")])
     return exes
 

@@ -6,11 +6,12 @@ from collections import Counter
 
 import pytest
 
-from pyusttest import libpyust
+from pyusttest import PROGRAMS, libpyust
 
 EVENTS = ("lttng_ust_cyg_profile_fast:*",)
 CONTEXTS = ("vpid", "vtid", "ip")
 CYG_FAST = "/usr/lib/x86_64-linux-gnu/liblttng-ust-cyg-profile-fast.so"
+MIXED = str(PROGRAMS / "python_c_python.py")
 
 
 def symbols(exe):
@@ -70,13 +71,7 @@ def test_with_cyg_profile_fast_preloaded_too(rec, helpers, first_py):
 def test_python_calls_c_calls_python(py, rec, helpers):
     """Python -> instrumented C extension -> Python nests in one trace."""
     ext = helpers("nativeext", py)
-    code = ("import nativeext\n"
-            "def callback():\n"
-            "    return 1\n"
-            "def outer():\n"
-            "    return nativeext.call_twice(callback)\n"
-            "print(outer())\n")
-    proc, trace = rec.run([py["python"], "-c", code], py,
+    proc, trace = rec.run([py["python"], MIXED], py,
                           events=("python:*", "lttng_ust_cyg_profile_fast:*"),
                           env={"PYTHONPATH": str(ext)})
     assert proc.stdout == b"42\n"

@@ -15,6 +15,7 @@ from pyusttest import PROGRAMS, Trace, libpyust
 
 FIB = str(PROGRAMS / "fib.py")
 LOGGING_APP = str(PROGRAMS / "logging_app.py")
+MIXED = str(PROGRAMS / "python_c_python.py")
 SINKS = ("flow", "calltime", "calldist", "folded", "stack")
 FIB15_CALLS = 1973
 NATIVE_EVENTS = ("lttng_ust_cyg_profile_fast:*",)
@@ -401,21 +402,16 @@ def test_native_with_and_without_debug_info(rec, helpers, first_py):
 
 def test_python_and_native_frames_mix(rec, helpers, first_py):
     ext = helpers("nativeext", first_py)
-    code = ("import nativeext\n"
-            "def callback():\n"
-            "    return 1\n"
-            "def outer():\n"
-            "    return nativeext.call_twice(callback)\n"
-            "print(outer())\n")
-    _, trace = rec.run([first_py["python"], "-c", code], first_py,
+    _, trace = rec.run([first_py["python"], MIXED], first_py,
                        events=("python:*", "lttng_ust_cyg_profile_fast:*"),
                        env={"PYTHONPATH": str(ext)})
     stacks = folded_stacks(bt(first_py, trace.path, "folded")[0])
     mixed = [s for s in stacks
-             if re.search(r"outer \(<string>\);0x[0-9a-f]+;callback \(<string>\)$", s)]
+             if re.search(rf"outer \({re.escape(MIXED)}\);0x[0-9a-f]+;callback \({re.escape(MIXED)}\)$",
+                          s)]
     assert len(mixed) == 1
     out, _, _ = bt(first_py, trace.path, "calltime", 'name="callback"')
-    assert calltime_rows(out)[0][("func", "callback (<string>)")][0] == 1
+    assert calltime_rows(out)[0][("func", f"callback ({MIXED})")][0] == 1
 
 
 def test_odd_names(rec, first_py):
