@@ -1,0 +1,465 @@
+# SPDX-License-Identifier: MIT
+"""CPython's own regression tests, once without pyust and once traced.
+
+Runs a set of CPython's test modules ("python -m test") with each
+interpreter twice: without pyust, then with LD_PRELOAD=libpyust.so while a
+session records every pyust event (python:*, lttng_ust_cyg_profile_fast:*,
+and every Python logger) into discard-mode channels. Compares the outcome of
+every test case (from regrtest's --junit-xml) and of every test module (from
+its summary), and fails on any difference that is not in ALLOWED, or when an
+allowed difference no longer happens. Each allowed difference names a proof:
+a run that reproduces it without pyust (--prove runs them).
+
+Use tests/regrtest, which builds pyust and gives the session daemon a private
+/run/lttng as tests/run does; see tests/RELIABILITY.md. test_regrtest.py runs
+CI_MODULES with every interpreter.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pyusttest import Daemon, build_helper, libpyust  # noqa: E402
+
+# Fits CI: about 2 to 3 minutes per interpreter for both runs with -j2.
+CI_MODULES = [
+    "test_generators", "test_coroutines", "test_asyncgen", "test_sys_settrace",
+    "test_sys_setprofile", "test_frame", "test_traceback", "test_exceptions", "test_raise",
+    "test_threading", "test_logging", "test_gc", "test_sys", "test_inspect", "test_contextlib",
+    "test_contextlib_async", "test_scope", "test_with", "test_subprocess", "test_signal",
+]
+
+# The long list (--full): what a frame hook, a gc callback, a logging wrapper,
+# an agent thread and a preloaded library could disturb.
+FULL_MODULES = CI_MODULES + [
+    "test_yield_from", "test_genexps", "test_listcomps", "test_funcattrs", "test_decorators",
+    "test_class", "test_descr", "test_super", "test_property", "test_dynamic", "test_global",
+    "test_call", "test_extcall", "test_keywordonlyarg", "test_positional_only_arg",
+    "test_unpack_ex", "test_opcodes", "test_grammar", "test_compile", "test_code", "test_dis",
+    "test_types", "test_functools", "test_itertools", "test_builtin", "test_richcmp",
+    "test_exception_group", "test_exception_hierarchy", "test_baseexception", "test_patma",
+    "test_contextvars", "test_context", "test_thread", "test_threading_local", "test_queue",
+    "test_concurrent_futures", "test_asyncio", "test_pdb",
+    "test_bdb", "test_trace", "test_profile", "test_cprofile", "test_weakref", "test_atexit",
+    "test_faulthandler", "test_warnings", "test_os", "test_tracemalloc", "test_sched",
+    "test_select", "test_selectors", "test_socketserver", "test_unittest", "test_doctest",
+    "test_runpy", "test_importlib", "test_zipimport", "test_cmd_line", "test_cmd_line_script",
+    "test_embed", "test_multiprocessing_fork", "test_multiprocessing_forkserver",
+    "test_multiprocessing_spawn", "test__xxsubinterpreters", "test_interpreters",
+    "test__interpreters",
+]
+
+
+@dataclass
+class Allowed:
+    """A difference inherent to what pyust must load, and how to reproduce it
+    without pyust: proof "peval" runs the test with tests/helpers/peval.c, a
+    pass-through PEP 523 hook; "lttng-ust" with LD_PRELOAD=liblttng-ust.so.1."""
+    versions: tuple  # "3.12" or "3.12.1": the interpreters it happens with
+    test: str  # a test id, or a test module for a difference of the module only
+    baseline: str
+    traced: str
+    proof: str
+    reason: str
+
+    def applies(self, version):
+        return any(version == v or version.startswith(v + ".") for v in self.versions)
+
+
+ALLOWED = []
+
+CATEGORIES = [  # regrtest's summary headers, longest first
+    ("altered the execution environment", "env changed"),
+    ("skipped (resource denied)", "resource denied"),
+    ("run no tests", "no tests"),
+    ("failed", "failed"),
+    ("skipped", "skipped"),
+    ("omitted", "omitted"),
+    ("re-run test", None),  # regrtest's own re-run: its final result is listed elsewhere
+]
+PROGRESS = re.compile(r"\[\s*\d+/\d+(?:/\d+)?\]\s+(test[\w.]*)")
+HEADER = re.compile(r"^(?:All )?\d+ (?:tests?|re-run tests?) (.*?)[:.]?$")
+
+
+@dataclass
+class Outcomes:
+    tests: dict  # test id -> pass, fail, error, skip, xfail, xpass (joined with "/" if repeated)
+    modules: dict  # module -> ok, failed, env changed, skipped, ...
+    returncode: int
+    log: Path
+
+    def get(self, key):
+        return self.tests.get(key) or self.modules.get(key) or "absent"
+
+
+def parse_junit(path):
+    tests = {}
+    if not path.exists():
+        return tests
+    for case in ET.parse(path).getroot().iter("testcase"):
+        name = case.get("name")
+        if not name:  # a test whose subtests failed: regrtest never completes its element
+            continue
+        if case.find("error") is not None:
+            result = "error"
+        elif case.find("failure") is not None:
+            result = "fail"
+        elif case.find("skipped") is not None:
+            result = "skip"
+        elif case.find("output") is not None:
+            result = "xfail"
+        elif case.find("outcome") is not None or case.get("outcome"):
+            result = "xpass"
+        else:
+            result = "pass"
+        old = tests.get(name)
+        tests[name] = result if old in (None, result) else "/".join(sorted({*old.split("/"),
+                                                                           result}))
+    return tests
+
+
+def parse_summary(text):
+    """Module -> outcome, from regrtest's progress lines and final summary."""
+    modules = {m: "ok" for m in PROGRESS.findall(text)}
+    summary = text[text.rfind("== Tests result"):] if "== Tests result" in text else ""
+    category = None
+    for line in summary.splitlines():
+        m = HEADER.match(line)
+        if m:
+            category = next((c for phrase, c in CATEGORIES if m.group(1).startswith(phrase)
+                             or phrase in m.group(0)), None)
+            continue
+        if category and line.startswith("    "):
+            for name in line.split():
+                modules[name] = category
+        elif not line.strip():
+            category = None
+    return modules
+
+
+def regrtest_cmd(py, modules, xml, jobs, match=(), launcher=None):
+    cmd = [py["python"]]
+    cmd += ["-c", launcher] if launcher else ["-m", "test"]
+    cmd += ["--junit-xml", str(xml), "--timeout", "900"]
+    if jobs > 1:
+        cmd += ["-j", str(jobs)]
+    for m in match:
+        cmd += ["-m", m]
+    return cmd + list(modules)
+
+
+def run_regrtest(py, modules, env, workdir, tag, jobs=2, match=(), launcher=None,
+                 timeout=4 * 3600):
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    xml, log = workdir / f"{tag}.xml", workdir / f"{tag}.log"
+    run_dir = workdir / f"{tag}.cwd"
+    run_dir.mkdir(exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.run(regrtest_cmd(py, modules, xml, jobs, match, launcher), env=env,
+                              cwd=run_dir, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+    text = log.read_text(errors="replace")
+    return Outcomes(parse_junit(xml), parse_summary(text), proc.returncode, log)
+
+
+def count_events(path):
+    """Events by name, discarded events, and the processes with function entries."""
+    import bt2
+    names, pids, discarded = Counter(), set(), 0
+    if not any(Path(path).rglob("metadata")):
+        return names, discarded, pids
+    for msg in bt2.TraceCollectionMessageIterator(str(path)):
+        if type(msg) is bt2._EventMessageConst:
+            ev = msg.event
+            names[ev.name] += 1
+            if ev.name == "python:function__entry":
+                pids.add(int(ev.common_context_field["vpid"]))
+        elif type(msg) is bt2._DiscardedEventsMessageConst:
+            discarded += msg.count or 0
+    return names, discarded, pids
+
+
+class Session:
+    """Every pyust event, in discard-mode channels: a full buffer loses events
+    rather than slowing the tests. The trace files rotate, so that the disk
+    keeps the last few megabytes of each stream, enough to count."""
+
+    def __init__(self, daemon, out):
+        self.daemon, self.out, self.name = daemon, Path(out), "r" + uuid.uuid4().hex[:12]
+
+    def __enter__(self):
+        lt, s = self.daemon.lttng, self.name
+        lt("create", s, "-o", str(self.out))
+        for chan in ("chan", "lttng_python_channel"):
+            lt("enable-channel", "-u", "-s", s, "--discard", "--subbuf-size=4M",
+               "--num-subbuf=8", "--tracefile-size=4194304", "--tracefile-count=2", chan)
+            lt("add-context", "-u", "-s", s, "-c", chan, "-t", "vpid", "-t", "vtid")
+        lt("enable-event", "-u", "-s", s, "-c", "chan", "python:*")
+        lt("enable-event", "-u", "-s", s, "-c", "chan", "lttng_ust_cyg_profile_fast:*")
+        lt("enable-event", "--python", "-s", s, "-a")
+        lt("start", s)
+        return self
+
+    def __exit__(self, *exc):
+        self.daemon.lttng("stop", self.name, check=False)
+        self.daemon.lttng("destroy", self.name, check=False)
+        self.events, self.discarded, self.pids = count_events(self.out)
+
+
+def available(py, modules):
+    code = ("import sys, importlib.util\n"
+            "for m in sys.argv[1:]:\n"
+            "    print(m, bool(importlib.util.find_spec('test.' + m)))")
+    out = subprocess.run([py["python"], "-c", code, *modules], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return [m for m, ok in zip(out[::2], out[1::2]) if ok == "True"]
+
+
+def python_version(py):
+    return subprocess.run([py["python"], "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def module_of(test_id, modules):
+    """The module (as regrtest names it) a test id belongs to."""
+    best = ""
+    for m in modules:
+        if (test_id == m or test_id.startswith("test." + m + ".")) and len(m) > len(best):
+            best = m
+    if not best and test_id.startswith("test."):
+        best = test_id.split(".")[1]
+    return best
+
+
+# Runs "python -m test" with a pass-through PEP 523 hook installed first.
+PEVAL_LAUNCHER = """\
+import sys, runpy
+sys.path.insert(0, {dir!r})
+import peval
+peval.install()
+assert peval.installed()
+sys.argv[0] = "regrtest"
+runpy.run_module("test", run_name="__main__", alter_sys=True)
+"""
+
+
+@dataclass
+class Report:
+    py: dict
+    version: str
+    modules: list
+    base: Outcomes = None
+    traced: Outcomes = None
+    events: Counter = field(default_factory=Counter)
+    discarded: int = 0
+    pids: set = field(default_factory=set)
+    allowed: list = field(default_factory=list)  # (Allowed, proven or None)
+    unexpected: list = field(default_factory=list)  # (key, baseline, traced)
+    flaky: list = field(default_factory=list)  # (key, baseline, traced, rerun baseline, rerun traced)
+    vanished: list = field(default_factory=list)  # allowed differences that did not happen
+
+    @property
+    def ok(self):
+        return not self.unexpected and not self.vanished and all(
+            p is not False for _, p in self.allowed)
+
+    def format(self):
+        b, t = self.base, self.traced
+        lines = [f"== {self.py['python']} (Python {self.version}): {len(self.modules)} modules",
+                 f"   without pyust: {Counter(b.tests.values()).most_common()} "
+                 f"modules {Counter(b.modules.values()).most_common()} (exit {b.returncode})",
+                 f"   with pyust:    {Counter(t.tests.values()).most_common()} "
+                 f"modules {Counter(t.modules.values()).most_common()} (exit {t.returncode})",
+                 f"   recorded: {dict(self.events)}, {self.discarded} discarded, "
+                 f"function entries from {len(self.pids)} processes",
+                 f"   logs: {b.log} {t.log}"]
+        for a, proven in self.allowed:
+            state = {True: "proven", False: "PROOF FAILED", None: "not proven here"}[proven]
+            lines.append(f"   allowed ({state}): {a.test}: {a.baseline} -> {a.traced} "
+                         f"({a.reason})")
+        for key, bo, to, rb, rt in self.flaky:
+            lines.append(f"   flaky: {key}: {bo} -> {to}, re-run: {rb} -> {rt}")
+        for key, bo, to in self.unexpected:
+            lines.append(f"   DIFFERENCE: {key}: {bo} without pyust, {to} with pyust")
+        for a in self.vanished:
+            lines.append(f"   ALLOWED DIFFERENCE NO LONGER HAPPENS: {a.test} ({a.reason})")
+        return "\n".join(lines)
+
+
+def differences(base, traced):
+    keys = sorted({*base.tests, *traced.tests})
+    diffs = [(k, base.tests.get(k, "absent"), traced.tests.get(k, "absent")) for k in keys
+             if base.tests.get(k) != traced.tests.get(k)]
+    mods = sorted({*base.modules, *traced.modules})
+    mdiffs = [(m, base.modules.get(m, "absent"), traced.modules.get(m, "absent")) for m in mods
+              if base.modules.get(m) != traced.modules.get(m)]
+    return diffs, mdiffs
+
+
+def check(py, modules, daemon, workdir, jobs=2, peval_dir=None, prove=True, rerun=True,
+          log=print):
+    """Runs the modules without and with pyust and compares; returns a Report.
+    peval_dir: a callable returning the directory of the built peval helper."""
+    workdir = Path(workdir)
+    version = python_version(py)
+    modules = available(py, modules)
+    rep = Report(py, version, modules)
+    env = dict(daemon.env)
+    env.pop("LD_PRELOAD", None)
+    traced_env = dict(env, LD_PRELOAD=libpyust(py))
+    log(f"== {py['python']} ({version}): {' '.join(modules)}")
+    rep.base = run_regrtest(py, modules, env, workdir, "baseline", jobs)
+    log(f"   without pyust: exit {rep.base.returncode}, {len(rep.base.tests)} test cases")
+    with Session(daemon, workdir / "trace") as s:
+        rep.traced = run_regrtest(py, modules, traced_env, workdir, "traced", jobs)
+    rep.events, rep.discarded, rep.pids = s.events, s.discarded, s.pids
+    log(f"   with pyust: exit {rep.traced.returncode}, {len(rep.traced.tests)} test cases, "
+        f"{s.events['python:function__entry']} function entries kept")
+
+    diffs, mdiffs = differences(rep.base, rep.traced)
+    allowed = [a for a in ALLOWED if a.applies(version)]
+    explained = set()
+    pending = []
+    for key, bo, to in diffs + mdiffs:
+        a = next((a for a in allowed if a.test == key and (a.baseline, a.traced) == (bo, to)),
+                 None)
+        if a:
+            rep.allowed.append([a, None])
+            explained.add(key)
+        elif key in dict((m, 1) for m, _, _ in mdiffs):
+            pending.append((key, bo, to, True))
+        else:
+            pending.append((key, bo, to, False))
+    # A module's result that follows from allowed differences of its tests.
+    diff_mods = {}
+    for key, bo, to in diffs:
+        diff_mods.setdefault(module_of(key, modules), []).append(key)
+    still = []
+    for key, bo, to, is_module in pending:
+        if is_module and diff_mods.get(key) and all(k in explained for k in diff_mods[key]):
+            continue
+        still.append((key, bo, to, is_module))
+    # Differences of tests, or of modules whose tests all agree, run again to
+    # tell a flaky test from a difference that reproduces.
+    for key, bo, to, is_module in still:
+        if is_module and diff_mods.get(key):
+            rep.unexpected.append((key, bo, to))  # its tests' differences are reported
+            continue
+        if not rerun:
+            rep.unexpected.append((key, bo, to))
+            continue
+        mod = key if is_module else module_of(key, modules)
+        match = () if is_module else (key,)
+        tag = re.sub(r"[^\w.]", "_", key)[:100]
+        rb = run_regrtest(py, [mod], env, workdir / "rerun", "baseline-" + tag, 1, match)
+        with Session(daemon, workdir / "rerun" / ("trace-" + tag)):
+            rt = run_regrtest(py, [mod], traced_env, workdir / "rerun", "traced-" + tag, 1,
+                              match)
+        rbo, rto = rb.get(key), rt.get(key)
+        if rbo == rto:
+            rep.flaky.append((key, bo, to, rbo, rto))
+        else:
+            rep.unexpected.append((key, bo, to))
+    ran = set(modules)
+    seen = {a.test for a, _ in rep.allowed}
+    for a in allowed:
+        if a.test not in seen and (a.test in ran or module_of(a.test, modules) in ran):
+            rep.vanished.append(a)
+    if prove:
+        for entry in rep.allowed:
+            entry[1] = prove_one(py, entry[0], env, workdir / "proofs", peval_dir, modules)
+    log(rep.format())
+    return rep
+
+
+def prove_one(py, a, env, workdir, peval_dir, modules):
+    """Reproduces an allowed difference without pyust: the test gives the
+    baseline result as it is, and the traced result with the proof's cause."""
+    mod = a.test if a.test in modules else module_of(a.test, modules)
+    match = () if a.test == mod else (a.test,)
+    tag = re.sub(r"[^\w.]", "_", a.test)[:100]
+    plain = run_regrtest(py, [mod], env, workdir, "plain-" + tag, 1, match)
+    if a.proof == "peval":
+        if peval_dir is None:
+            return None
+        cause = run_regrtest(py, [mod], env, workdir, "peval-" + tag, 1, match,
+                             launcher=PEVAL_LAUNCHER.format(dir=str(peval_dir())))
+    elif a.proof == "lttng-ust":
+        cause = run_regrtest(py, [mod], dict(env, LD_PRELOAD="liblttng-ust.so.1"), workdir,
+                             "lttng-ust-" + tag, 1, match)
+    else:
+        raise ValueError(a.proof)
+    return plain.get(a.test) == a.baseline and cause.get(a.test) == a.traced
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", help="test modules (default: the CI set)")
+    ap.add_argument("--full", action="store_true", help="the long list of modules")
+    ap.add_argument("--python", action="append", default=[],
+                    help="an interpreter of the test config (path or version); repeatable; "
+                         "default: all")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="regrtest worker processes")
+    ap.add_argument("--no-prove", action="store_true",
+                    help="do not reproduce the allowed differences without pyust")
+    ap.add_argument("--no-rerun", action="store_true",
+                    help="do not run differing tests again to tell flaky ones apart")
+    ap.add_argument("--workdir", help="keep logs, junit files and traces here")
+    ap.add_argument("--json", help="write the per-interpreter summary to this file")
+    args = ap.parse_args()
+
+    config = os.environ.get("PYUST_TEST_CONFIG")
+    if not config:
+        sys.exit("PYUST_TEST_CONFIG is not set: run tests/regrtest")
+    pythons = json.loads(Path(config).read_text())
+    if args.python:
+        pythons = [p for p in pythons if p["python"] in args.python or p["version"] in args.python]
+    modules = args.modules or (FULL_MODULES if args.full else CI_MODULES)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="pyust-regrtest-"))
+    daemon = Daemon(work / "lttng-home")
+    daemon.home.mkdir(parents=True, exist_ok=True)
+    daemon.start()
+    reports = []
+    try:
+        for py in pythons:
+            tag = py["python"].strip("/").replace("/", "_")
+            pdir = work / tag
+            peval_cache = {}
+
+            def peval_dir(py=py, pdir=pdir):
+                if "d" not in peval_cache:
+                    peval_cache["d"] = build_helper("peval", py, pdir / "helpers")
+                return peval_cache["d"]
+
+            reports.append(check(py, modules, daemon, pdir, args.jobs,
+                                 peval_dir, not args.no_prove, not args.no_rerun))
+    finally:
+        daemon.stop()
+    print("\n".join(r.format() for r in reports))
+    if args.json:
+        Path(args.json).write_text(json.dumps([{
+            "python": r.py["python"], "version": r.version, "modules": len(r.modules),
+            "baseline": dict(Counter(r.base.tests.values())),
+            "traced": dict(Counter(r.traced.tests.values())),
+            "events": dict(r.events), "discarded": r.discarded, "processes": len(r.pids),
+            "allowed": [[a.test, p] for a, p in r.allowed],
+            "flaky": r.flaky, "unexpected": r.unexpected,
+            "vanished": [a.test for a in r.vanished]} for r in reports], indent=1))
+    bad = [r for r in reports if not r.ok or not r.events["python:function__entry"]]
+    print(f"work directory: {work}")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
