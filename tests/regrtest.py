@@ -42,7 +42,7 @@ CI_MODULES = [
 ]
 
 # Left out of the CI runs: under tracing they wait for their forked child
-# until a timeout (FORK_FROM_THREAD below), 40 s and 300 s; --full runs them.
+# until a timeout (FORK_FROM_THREAD below), up to 300 s each.
 CI_IGNORE = ["test_main_thread_after_fork_from_nonmain_thread",
              "test_3_join_in_forked_from_thread"]
 
@@ -77,6 +77,7 @@ class Allowed:
     traced: str
     proof: str
     reason: str
+    sometimes: bool = False  # happens to some of the tests, in some runs only
 
     def applies(self, version):
         return any(version == v or version.startswith(v + ".") for v in self.versions)
@@ -106,7 +107,7 @@ FORK_FROM_THREAD = ("a child forked from a non-main thread ends when that thread
 ALLOWED = [
     Allowed(("3.12", "3.13"), "test.test_sys_settrace.*.test_20_async_for_loop", "pass", "fail",
             "peval", SETTRACE_ASYNC_FOR),
-    Allowed(("3.12", "3.13"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
+    Allowed(("3.11", "3.12", "3.13"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
             "with a PEP 523 hook the specializer does not turn CALL into CALL_PY_WITH_DEFAULTS, "
             "and the test compares the quickened bytecode"),
     Allowed(("3.12", "3.13"), "test.test_call.TestRecursion.test_super_deep", "pass", "error",
@@ -114,9 +115,14 @@ ALLOWED = [
             "calls raise RecursionError (README: beyond about 12000 frames)"),
     Allowed(("3.12", "3.13"), "test.test_threading.ThreadTests.test_main_thread_after_fork",
             "pass", "fail", "lttng-ust", FORK_WARNING),
-    Allowed(("3.12", "3.13"),
+    Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
             "test.test_threading.ThreadTests.test_main_thread_after_fork_from_nonmain_thread",
             "pass", "fail", "lttng-ust-fork", FORK_FROM_THREAD),
+    Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"), "test.test_cmd_line.CmdLineTest.test_no_std*",
+            "pass", "fail", "lttng-ust-fork", "a child of fork() prepared to be traced as itself "
+            "(lttng_ust_after_fork_child) that closes a standard stream, then execs, sometimes "
+            "fails LTTng-UST's assertion 'counter/shm.c:327: lttng_counter_shmp_object_destroy' "
+            "on stderr", sometimes=True),
     Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
             "test.test_subprocess.POSIXProcessTestCase.test_pass_fds_redirected", "pass", "fail",
             "lttng-ust", "the child, a Python with LD_PRELOAD, opens LTTng-UST's descriptors, "
@@ -454,7 +460,8 @@ def check(py, modules, daemon, workdir, jobs=2, peval_dir=None, prove=True, reru
     for i, a in allowed:
         ignored = any(fnmatch.fnmatchcase(a.test, p)
                       or fnmatch.fnmatchcase(a.test.rsplit(".", 1)[-1], p) for p in ignore)
-        if i not in rep.allowed and module_of(a.test, present) in ran and not ignored:
+        if (i not in rep.allowed and module_of(a.test, present) in ran and not ignored
+                and not a.sometimes):
             rep.vanished.append(a)
     for k in known:
         if k.test not in seen_known and (k.test in ran or module_of(k.test, present) in ran):
@@ -489,6 +496,10 @@ def prove_one(py, a, diffs, env, daemon, workdir, peval_dir, modules, ignore=())
         raise ValueError(a.proof)
     with Session(daemon, workdir / "trace-cause"):
         cause = run_regrtest(py, [mod], cause_env, workdir, a.proof, 1, match, launcher, ignore)
+    if a.sometimes:  # the cause makes some of its tests differ, not always the same ones
+        return (all(plain.get(key) == bo for key, bo, to in diffs) and any(
+            fnmatch.fnmatchcase(key, a.test) and result == a.traced
+            for key, result in cause.tests.items()))
     return all(plain.get(key) == bo and cause.get(key) == to for key, bo, to in diffs)
 
 
