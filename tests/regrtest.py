@@ -108,8 +108,8 @@ ALLOWED = [
     Allowed(("3.12", "3.13"), "test.test_sys_settrace.*.test_20_async_for_loop", "pass", "fail",
             "peval", SETTRACE_ASYNC_FOR),
     Allowed(("3.11", "3.12", "3.13"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
-            "with a PEP 523 hook the specializer does not turn CALL into CALL_PY_WITH_DEFAULTS, "
-            "and the test compares the quickened bytecode"),
+            "while a PEP 523 hook is set the specializer refuses Python-to-Python call "
+            "specializations (SPEC_FAIL_CALL_PEP_523), and the test compares quickened bytecode"),
     Allowed(("3.12", "3.13"), "test.test_call.TestRecursion.test_super_deep", "pass", "error",
             "peval", "with a PEP 523 hook every Python call recurses in C, and 90000 nested "
             "calls raise RecursionError (README: beyond about 12000 frames)"),
@@ -143,7 +143,8 @@ class Known:
         return any(version == v or version.startswith(v + ".") for v in self.versions)
 
     def matches(self, key, baseline, traced):
-        return fnmatch.fnmatchcase(key, self.test) or key.startswith("test." + self.test + ".")
+        return (fnmatch.fnmatchcase(key, self.test) or key == "test." + self.test
+                or key.startswith("test." + self.test + "."))
 
 
 KNOWN = [
@@ -351,7 +352,7 @@ class Report:
     def ok(self, strict=False):
         return (not self.unexpected and not self.vanished and not (strict and self.known)
                 and all(p is not False for _, p in self.allowed.values())
-                and self.events["python:function__entry"] > 0)
+                and self.events["python:function__entry"] != 0)
 
     def format(self):
         b, t = self.base, self.traced
@@ -369,8 +370,11 @@ class Report:
             state = {True: "proven", False: "PROOF FAILED", None: "not proven here"}[proven]
             lines.append(f"   allowed, {state} with {a.proof}: {a.test}: {a.baseline} -> "
                          f"{a.traced} ({len(diffs)} tests): {a.reason}")
-        for k, key, bo, to in self.known:
-            lines.append(f"   KNOWN DIFFERENCE: {key}: {bo} -> {to}: {k.reason}")
+        for k in {id(k): k for k, *_ in self.known}.values():
+            mine = [(key, bo, to) for k2, key, bo, to in self.known if k2 is k]
+            shown = ", ".join(f"{key}: {bo} -> {to}" for key, bo, to in mine[:3])
+            more = f" and {len(mine) - 3} more" if len(mine) > 3 else ""
+            lines.append(f"   KNOWN DIFFERENCE ({len(mine)}): {shown}{more}: {k.reason}")
         for key, bo, to, rb, rt in self.flaky:
             lines.append(f"   flaky: {key}: {bo} -> {to}, run again: {rb} -> {rt}")
         for key, bo, to in self.unexpected:
@@ -415,7 +419,16 @@ def check(py, modules, daemon, workdir, jobs=2, peval_dir=None, prove=True, reru
     rep.events, rep.discarded, rep.pids = s.events, s.discarded, s.pids
     log(f"   with pyust: exit {rep.traced.returncode}, {len(rep.traced.tests)} test cases, "
         f"{s.events['python:function__entry']} function entries kept")
+    compare(rep, env, traced_env, daemon, workdir, peval_dir, prove, rerun, ignore)
+    log(rep.format())
+    return rep
 
+
+def compare(rep, env, traced_env, daemon, workdir, peval_dir=None, prove=True, rerun=True,
+            ignore=()):
+    """Sorts the differences of rep's two runs into allowed (and proves them),
+    known, flaky (run again when rerun) and unexpected ones."""
+    py, version, present = rep.py, rep.version, rep.modules
     diffs, mdiffs = differences(rep.base, rep.traced)
     allowed = [(i, a) for i, a in enumerate(ALLOWED) if a.applies(version)]
     known = [k for k in KNOWN if k.applies(version)]
@@ -470,8 +483,25 @@ def check(py, modules, daemon, workdir, jobs=2, peval_dir=None, prove=True, reru
         for i, entry in rep.allowed.items():
             entry[1] = prove_one(py, ALLOWED[i], entry[0], env, daemon,
                                  workdir / "proofs" / str(i), peval_dir, present, ignore)
-    log(rep.format())
-    return rep
+
+
+def recheck(workdir, config, ignore=()):
+    """The comparison of a kept --workdir again, with the lists as they are
+    now: no run, no re-run, no proof."""
+    reports = []
+    for py in config:
+        pdir = Path(workdir) / py["python"].strip("/").replace("/", "_")
+        if not (pdir / "traced.log").exists():
+            continue
+        outs = [Outcomes(parse_junit(pdir / f"{t}.xml"),
+                         parse_summary((pdir / f"{t}.log").read_text(errors="replace")), None,
+                         pdir / f"{t}.log") for t in ("baseline", "traced")]
+        modules = sorted({module_of(k, []) for k in outs[0].tests} | set(outs[0].modules))
+        rep = Report(py, python_version(py), modules, [], *outs)
+        rep.events["python:function__entry"] = -1  # not read again
+        compare(rep, None, None, None, pdir, prove=False, rerun=False, ignore=ignore)
+        reports.append(rep)
+    return reports
 
 
 def prove_one(py, a, diffs, env, daemon, workdir, peval_dir, modules, ignore=()):
@@ -520,6 +550,8 @@ def main():
     ap.add_argument("-i", "--ignore", action="append", default=[], metavar="PAT",
                     help="regrtest -i: leave out the matching tests in both runs")
     ap.add_argument("--workdir", help="keep logs, junit files and traces here")
+    ap.add_argument("--recheck", metavar="WORKDIR",
+                    help="compare the runs kept in WORKDIR again with the current lists")
     ap.add_argument("--json", help="write the per-interpreter summary to this file")
     args = ap.parse_args()
 
@@ -529,6 +561,10 @@ def main():
     pythons = json.loads(Path(config).read_text())
     if args.python:
         pythons = [p for p in pythons if p["python"] in args.python or p["version"] in args.python]
+    if args.recheck:
+        reports = recheck(args.recheck, pythons, args.ignore)
+        print("\n".join(r.format() for r in reports))
+        sys.exit(0 if all(r.ok(args.strict) for r in reports) else 1)
     modules = args.modules or (FULL_MODULES if args.full else CI_MODULES)
     if not args.modules and not args.full and not args.ignore:
         args.ignore = CI_IGNORE
