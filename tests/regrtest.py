@@ -104,13 +104,17 @@ FORK_WARNING = ("3.12+ warns (DeprecationWarning) that os.fork() in a multi-thre
 FORK_FROM_THREAD = ("a child forked from a non-main thread ends when that thread exits, with "
                     "pthread_exit: the LTTng-UST listener threads started in the child (to trace "
                     "it as itself) keep it alive, and the parent's wait times out")
+FORK_CLOSES = ("a child of fork() that LTTng-UST prepared to be traced as itself "
+               "(subprocess with preexec_fn runs the at-fork handlers) and that closes "
+               "descriptors before exec (a standard stream, or close_fds) sometimes fails "
+               "LTTng-UST's assertion 'counter/shm.c:327: lttng_counter_shmp_object_destroy'")
 ALLOWED = [
     Allowed(("3.12", "3.13"), "test.test_sys_settrace.*.test_20_async_for_loop", "pass", "fail",
             "peval", SETTRACE_ASYNC_FOR),
-    Allowed(("3.11", "3.12", "3.13"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
+    Allowed(("3.11", "3.12"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
             "while a PEP 523 hook is set the specializer refuses Python-to-Python call "
             "specializations (SPEC_FAIL_CALL_PEP_523), and the test compares quickened bytecode"),
-    Allowed(("3.12", "3.13"), "test.test_call.TestRecursion.test_super_deep", "pass", "error",
+    Allowed(("3.12",), "test.test_call.TestRecursion.test_super_deep", "pass", "error",
             "peval", "with a PEP 523 hook every Python call recurses in C, and 90000 nested "
             "calls raise RecursionError (README: beyond about 12000 frames)"),
     Allowed(("3.12", "3.13"), "test.test_threading.ThreadTests.test_main_thread_after_fork",
@@ -119,10 +123,13 @@ ALLOWED = [
             "test.test_threading.ThreadTests.test_main_thread_after_fork_from_nonmain_thread",
             "pass", "fail", "lttng-ust-fork", FORK_FROM_THREAD),
     Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"), "test.test_cmd_line.CmdLineTest.test_no_std*",
-            "pass", "fail", "lttng-ust-fork", "a child of fork() prepared to be traced as itself "
-            "(lttng_ust_after_fork_child) that closes a standard stream, then execs, sometimes "
-            "fails LTTng-UST's assertion 'counter/shm.c:327: lttng_counter_shmp_object_destroy' "
-            "on stderr", sometimes=True),
+            "pass", "fail", "lttng-ust-fork", FORK_CLOSES, sometimes=True),
+    Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
+            "test.test_subprocess.POSIXProcessTestCase.test_close_fds_after_preexec", "pass",
+            "error", "lttng-ust-fork", FORK_CLOSES, sometimes=True),
+    Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
+            "test.test_subprocess.POSIXProcessTestCase.test_preexec", "pass", "fail",
+            "lttng-ust-fork", FORK_CLOSES, sometimes=True),
     Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
             "test.test_subprocess.POSIXProcessTestCase.test_pass_fds_redirected", "pass", "fail",
             "lttng-ust", "the child, a Python with LD_PRELOAD, opens LTTng-UST's descriptors, "
@@ -148,7 +155,7 @@ class Known:
 
 
 KNOWN = [
-    Known(("3.9", "3.10", "3.11", "3.12", "3.13"), "test_code",
+    Known(("3.9", "3.10", "3.11", "3.12"), "test_code",
           "the worker crashes at exit: pyust's co_extra on every executed code object makes "
           "CPython call test_code's ctypes free function (with NULL) for code objects it never "
           "tagged, the last time while that ctypes callback is being destroyed"),
@@ -524,12 +531,19 @@ def prove_one(py, a, diffs, env, daemon, workdir, peval_dir, modules, ignore=())
         cause_env["LD_PRELOAD"] = "liblttng-ust-fork.so.1"
     else:
         raise ValueError(a.proof)
+    if a.sometimes:  # the cause makes some of its tests differ, in some runs: 3 tries
+        if not all(plain.get(key) == bo for key, bo, to in diffs):
+            return False
+        for attempt in range(3):
+            with Session(daemon, workdir / f"trace-cause-{attempt}"):
+                cause = run_regrtest(py, [mod], cause_env, workdir, f"{a.proof}-{attempt}", 1,
+                                     match, launcher, ignore)
+            if any(fnmatch.fnmatchcase(key, a.test) and result == a.traced
+                   for key, result in cause.tests.items()):
+                return True
+        return False
     with Session(daemon, workdir / "trace-cause"):
         cause = run_regrtest(py, [mod], cause_env, workdir, a.proof, 1, match, launcher, ignore)
-    if a.sometimes:  # the cause makes some of its tests differ, not always the same ones
-        return (all(plain.get(key) == bo for key, bo, to in diffs) and any(
-            fnmatch.fnmatchcase(key, a.test) and result == a.traced
-            for key, result in cause.tests.items()))
     return all(plain.get(key) == bo and cause.get(key) == to for key, bo, to in diffs)
 
 
