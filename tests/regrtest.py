@@ -285,7 +285,9 @@ class Session:
 
     def __enter__(self):
         lt, s = self.daemon.lttng, self.name
-        lt("create", s, "-o", str(self.out))
+        if lt("create", s, "-o", str(self.out), check=False).returncode != 0:
+            restart_if_gone(self.daemon)
+            lt("create", s, "-o", str(self.out))
         for chan in ("chan", "lttng_python_channel"):
             lt("enable-channel", "-u", "-s", s, "--discard", "--subbuf-size=4M",
                "--num-subbuf=8", "--tracefile-size=4194304", "--tracefile-count=2", chan)
@@ -300,6 +302,18 @@ class Session:
         self.daemon.lttng("stop", self.name, check=False)
         self.daemon.lttng("destroy", self.name, check=False)
         self.events, self.discarded, self.pids = count_events(self.out)
+
+
+def restart_if_gone(daemon):
+    """A long run outlives its daemon if someone stops it: start another."""
+    try:
+        os.kill(daemon.pid, 0)
+        return
+    except (ProcessLookupError, TypeError):
+        pass
+    print(f"   the session daemon {daemon.pid} is gone: starting another", flush=True)
+    (daemon.rundir / "lttng-sessiond.pid").unlink(missing_ok=True)
+    daemon.start()
 
 
 def available(py, modules):
