@@ -55,7 +55,7 @@ FULL_MODULES = CI_MODULES + [
     "test_unpack_ex", "test_opcodes", "test_grammar", "test_compile", "test_code", "test_dis",
     "test_types", "test_functools", "test_itertools", "test_builtin", "test_richcmp",
     "test_exception_group", "test_exception_hierarchy", "test_baseexception", "test_patma",
-    "test_contextvars", "test_context", "test_thread", "test_threading_local", "test_queue",
+    "test_context", "test_thread", "test_threading_local", "test_queue",
     "test_concurrent_futures", "test_asyncio", "test_pdb",
     "test_bdb", "test_trace", "test_profile", "test_cprofile", "test_weakref", "test_atexit",
     "test_faulthandler", "test_warnings", "test_os", "test_tracemalloc", "test_sched",
