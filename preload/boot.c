@@ -31,11 +31,23 @@
 typedef void PyObj;
 typedef int (*audit_hook_fn)(const char *event, PyObj *args, void *data);
 
+/* PyMemAllocatorEx, unchanged from 3.5 to 3.13. */
+struct py_allocator {
+	void *ctx;
+	void *(*malloc)(void *ctx, size_t size);
+	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+	void *(*realloc)(void *ctx, void *ptr, size_t new_size);
+	void (*free)(void *ctx, void *ptr);
+};
+#define PYMEM_DOMAIN_RAW 0
+
 /* The part of the C API the bootstrap uses; all of it exists in 3.8 to 3.13. */
 static struct {
 	int (*IsInitialized)(void);
 	const char *(*GetVersion)(void);
 	int (*AddAuditHook)(audit_hook_fn hook, void *data);
+	void (*GetAllocator)(int domain, struct py_allocator *a);
+	void (*SetAllocator)(int domain, struct py_allocator *a);
 	PyObj *(*Dict_New)(void);
 	int (*Dict_SetItemString)(PyObj *d, const char *k, PyObj *v);
 	PyObj *(*Dict_GetItemString)(PyObj *d, const char *k);
@@ -178,7 +190,131 @@ out:
 	state = BOOT_DONE;
 }
 
+/*
+ * CPython allocates the audit hook's entry, before Py_Initialize, with the
+ * raw allocator of that moment (malloc), and frees it at exit with the raw
+ * allocator of that moment: the debug one under -X dev or PYTHONMALLOC=debug,
+ * which aborts on a block it did not allocate. So the entry's allocation is
+ * recorded, and when the entries are about to be freed with another
+ * allocator, a forwarding allocator frees the recorded blocks with the one
+ * that allocated them, then puts the program's back. This matters only when
+ * the entry could not be taken out of CPython's list (unhook() below): an
+ * unlinked entry is never freed.
+ */
+#define MAX_BLOCKS 4
 static int audit_hook(const char *event, PyObj *args, void *data);
+static struct py_allocator boot_alloc; /* the raw allocator that allocated the entry */
+static struct py_allocator exit_alloc; /* the raw allocator when the entries are freed */
+static void *blocks[MAX_BLOCKS];
+
+static void remember(void *p, void *old)
+{
+	for (int i = 0; i < MAX_BLOCKS; i++)
+		if (blocks[i] == old) {
+			blocks[i] = p;
+			return;
+		}
+}
+
+static void *rec_malloc(void *ctx __attribute__((unused)), size_t size)
+{
+	void *p = boot_alloc.malloc(boot_alloc.ctx, size);
+
+	remember(p, NULL);
+	return p;
+}
+
+static void *rec_calloc(void *ctx __attribute__((unused)), size_t nelem, size_t elsize)
+{
+	void *p = boot_alloc.calloc(boot_alloc.ctx, nelem, elsize);
+
+	remember(p, NULL);
+	return p;
+}
+
+static void *rec_realloc(void *ctx __attribute__((unused)), void *ptr, size_t size)
+{
+	void *p = boot_alloc.realloc(boot_alloc.ctx, ptr, size);
+
+	if (p)
+		remember(p, ptr);
+	return p;
+}
+
+static void rec_free(void *ctx __attribute__((unused)), void *ptr)
+{
+	remember(NULL, ptr);
+	boot_alloc.free(boot_alloc.ctx, ptr);
+}
+
+/* The program's allocator, except for the recorded blocks; same ctx. */
+static void *fwd_malloc(void *ctx, size_t size)
+{
+	return exit_alloc.malloc(ctx, size);
+}
+
+static void *fwd_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	return exit_alloc.calloc(ctx, nelem, elsize);
+}
+
+static void *fwd_realloc(void *ctx, void *ptr, size_t size)
+{
+	return exit_alloc.realloc(ctx, ptr, size);
+}
+
+static void fwd_free(void *ctx, void *ptr)
+{
+	int left = 0, mine = 0;
+
+	for (int i = 0; i < MAX_BLOCKS; i++) {
+		if (ptr && blocks[i] == ptr) {
+			blocks[i] = NULL;
+			mine = 1;
+		}
+		left |= blocks[i] != NULL;
+	}
+	if (!mine) {
+		exit_alloc.free(ctx, ptr);
+		return;
+	}
+	boot_alloc.free(boot_alloc.ctx, ptr);
+	if (!left)
+		py.SetAllocator(PYMEM_DOMAIN_RAW, &exit_alloc);
+}
+
+static void add_audit_hook(void)
+{
+	struct py_allocator rec = {NULL, rec_malloc, rec_calloc, rec_realloc, rec_free};
+
+	*(void **)&py.GetAllocator = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
+	*(void **)&py.SetAllocator = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
+	if (py.GetAllocator && py.SetAllocator) {
+		py.GetAllocator(PYMEM_DOMAIN_RAW, &boot_alloc);
+		py.SetAllocator(PYMEM_DOMAIN_RAW, &rec);
+	}
+	if (py.AddAuditHook(audit_hook, &state) == 0)
+		state = BOOT_WAITING;
+	if (py.GetAllocator && py.SetAllocator)
+		py.SetAllocator(PYMEM_DOMAIN_RAW, &boot_alloc);
+}
+
+/* In the audit event that comes right before CPython frees the entries. */
+static void before_entries_freed(void)
+{
+	struct py_allocator fwd = {NULL, fwd_malloc, fwd_calloc, fwd_realloc, fwd_free};
+	int any = 0;
+
+	for (int i = 0; i < MAX_BLOCKS; i++)
+		any |= blocks[i] != NULL;
+	if (!any)
+		return;
+	py.GetAllocator(PYMEM_DOMAIN_RAW, &exit_alloc);
+	if (exit_alloc.free == boot_alloc.free && exit_alloc.ctx == boot_alloc.ctx)
+		return;
+	fwd.ctx = exit_alloc.ctx;
+	py.SetAllocator(PYMEM_DOMAIN_RAW, &fwd);
+}
 
 /* The hook has served: out of CPython's list, where it would cost every audit event. */
 static void unhook(void)
@@ -190,6 +326,11 @@ static void unhook(void)
 static int audit_hook(const char *event, PyObj *args __attribute__((unused)),
 		      void *data __attribute__((unused)))
 {
+	if (strcmp(event, "cpython._PySys_ClearAuditHooks") == 0) {
+		before_entries_freed();
+		return 0;
+	}
+	/* Once it has served the hook is out of the list, unless it could not be found. */
 	if (state != BOOT_WAITING)
 		return 0;
 	if (strncmp(event, "cpython.run_", 12) == 0 && py.IsInitialized()) {
@@ -368,6 +509,5 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 		return;
 	}
 	pyust_libdir(); /* resolved before the program can change directory */
-	if (py.AddAuditHook(audit_hook, &state) == 0)
-		state = BOOT_WAITING;
+	add_audit_hook();
 }

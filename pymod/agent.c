@@ -38,6 +38,7 @@ struct conn {
 	const char *what; /* "root" or "user", for debug lines */
 	char port_file[PATH_MAX];
 	int fd;
+	int spare; /* a socket made by the program's thread at the start, or -1 */
 	int port;
 	struct agent_conn state;
 	uint8_t head[AGENT_HEADER_SIZE];
@@ -133,6 +134,13 @@ static int send_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static void drop_spare(struct conn *c)
+{
+	if (c->spare >= 0)
+		close(c->spare);
+	c->spare = -1;
+}
+
 static void try_connect(struct conn *c, int other_port)
 {
 	const struct timeval send_timeout = {1, 0};
@@ -142,10 +150,12 @@ static void try_connect(struct conn *c, int other_port)
 	c->port = read_port(c->port_file);
 	/* The user's daemon is root's: one connection is enough. */
 	if (c->port < 0 || c->port == other_port) {
+		drop_spare(c);
 		later(c);
 		return;
 	}
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = c->spare >= 0 ? c->spare : socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->spare = -1;
 	if (c->fd < 0) {
 		later(c);
 		return;
@@ -320,9 +330,11 @@ static bool should_stop(void)
 	if (stop) {
 		unsigned int i;
 
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < 2; i++) {
 			if (conns[i].fd >= 0)
 				drop(&conns[i], NULL);
+			drop_spare(&conns[i]);
+		}
 		running = false;
 	}
 	pthread_mutex_unlock(&lock);
@@ -400,6 +412,15 @@ static void init_conns(void)
 		conns[i].fd = -1;
 		conns[i].backoff_ms = BACKOFF_MIN_MS;
 		conns[i].retry_at = 0;
+		/*
+		 * The socket is made here, in the program's thread, not by the agent
+		 * thread while the program starts and opens files: its descriptor
+		 * number is then the same in every run (and in a parent and its
+		 * child), as a synchronous agent's would be.
+		 */
+		conns[i].spare = access(conns[i].port_file, R_OK) == 0
+					 ? socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)
+					 : -1;
 	}
 }
 
@@ -460,6 +481,7 @@ int pyust_agent_after_fork(void)
 	for (i = 0; i < 2; i++) {
 		if (conns[i].fd >= 0)
 			close(conns[i].fd);
+		drop_spare(&conns[i]);
 		free(conns[i].payload);
 		memset(&conns[i].state, 0, sizeof(conns[i].state));
 		conns[i].payload = NULL;

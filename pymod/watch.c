@@ -13,6 +13,7 @@
 #include "tp-python.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -87,6 +88,7 @@ static void *watch(void *unused)
  */
 static int start_thread(void)
 {
+	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t thread;
 	int ret = 0;
@@ -94,10 +96,14 @@ static int start_thread(void)
 	Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&lock);
 	stopping = false;
 	if (!running) {
+		/* Signals are the application's: its threads take them, not ours. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		ret = pthread_create(&thread, &attr, watch, NULL);
 		pthread_attr_destroy(&attr);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		running = ret == 0;
 	}
 	pthread_mutex_unlock(&lock);

@@ -47,6 +47,17 @@ def test_modes(py, rec, script, mode):
     assert probes(trace) == 3
 
 
+@pytest.mark.parametrize("debug", [["-X", "dev"], ["-X", "dev", "-E"], "PYTHONMALLOC=debug",
+                                   "PYTHONMALLOC=malloc_debug", "PYTHONDEVMODE=1"])
+def test_debug_allocator(py, rec, script, debug):
+    """The audit hook's entry, allocated before the debug allocator is in
+    place, is freed at exit by the allocator that allocated it."""
+    flags, env = (debug, {}) if isinstance(debug, list) else ([], dict([debug.split("=")]))
+    proc, trace = rec.run([py["python"], *flags, str(script)], py, env=env, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"ran\n", b"")
+    assert probes(trace) == 3
+
+
 def test_repl(py, rec):
     """The interactive interpreter on a terminal."""
 
