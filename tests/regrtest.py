@@ -41,10 +41,13 @@ CI_MODULES = [
     "test_contextlib_async", "test_scope", "test_with", "test_subprocess", "test_signal",
 ]
 
-# Left out of the CI runs: under tracing they wait for their forked child
-# until a timeout (FORK_FROM_THREAD below), up to 300 s each.
+# Left out of the CI runs: under tracing the first two wait for their forked
+# child until a timeout (FORK_FROM_THREAD below), up to 300 s each; the last
+# two differ in some runs only (FORK_CLOSES), so that their proof, which
+# needs the difference to show up again, cannot be counted on in CI.
 CI_IGNORE = ["test_main_thread_after_fork_from_nonmain_thread",
-             "test_3_join_in_forked_from_thread"]
+             "test_3_join_in_forked_from_thread",
+             "test_preexec", "test_close_fds_after_preexec"]
 
 # The long list (--full): what a frame hook, a gc callback, a logging wrapper,
 # an agent thread and a preloaded library could disturb.
