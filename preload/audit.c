@@ -156,14 +156,21 @@ static struct hook_entry *find(void *hook, void *data, struct hook_entry **prev)
 			if (e->hook != hook || e->data != data)
 				continue;
 			if (found)
-				return NULL; /* two ways in: not sure which is the head */
+				entry = NULL; /* two ways in: not sure which is the head */
+			else
+				entry = e;
 			found = (struct hook_entry **)w;
-			entry = e;
 			before = p;
 			break;
 		}
+		if (found && !entry)
+			break;
 	}
-	if (!found)
+	/* Needed only for this scan: later look-ups walk the list from the head. */
+	free(ranges);
+	ranges = NULL;
+	nranges = 0;
+	if (!entry)
 		return NULL;
 	head = found;
 	*prev = before;
