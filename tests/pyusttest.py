@@ -3,6 +3,7 @@
 programs, traces read back with the Babeltrace 2 Python bindings."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -103,6 +104,67 @@ def _value(field):
     return field
 
 
+_PACKET_MAGIC, _METADATA_MAGIC = 0xC1FC1FC1, 0x75D11D57
+
+
+def _metadata_text(path):
+    """The TSDL text of a metadata file, packetized (as LTTng writes it) or not."""
+    data, out, off = path.read_bytes(), [], 0
+    while off + 37 <= len(data) and int.from_bytes(data[off:off + 4], "little") == _METADATA_MAGIC:
+        content = int.from_bytes(data[off + 24:off + 28], "little") // 8
+        size = int.from_bytes(data[off + 28:off + 32], "little") // 8
+        if content < 37 or size < content:
+            break
+        out.append(data[off + 37:off + content])
+        off += size
+    if not out:
+        out.append(data)
+    return b"".join(out).decode("utf-8", "replace")
+
+
+def set_aside_undeclared_streams(root):
+    """Move away the stream files whose stream class the metadata never
+    declares, so that Babeltrace can read the rest of the trace.
+
+    LTTng leaves such files behind when an application is killed between the
+    moment the consumer made a channel's buffers (files included) and the
+    moment the application registered that channel, which is when the session
+    daemon declares its stream class. Such a file holds only empty packets:
+    events are written only once the channel is registered. Returns the
+    files moved (into ROOT-undeclared/)."""
+    root = Path(root)
+    moved = []
+    for meta in root.rglob("metadata"):
+        declared = {int(m) for m in re.findall(r"\bstream\s*\{\s*id\s*=\s*(\d+)\s*;",
+                                              _metadata_text(meta))}
+        for f in sorted(meta.parent.iterdir()):
+            if not f.is_file() or f.name == "metadata":
+                continue
+            with open(f, "rb") as fd:
+                head = fd.read(24)
+            if len(head) < 24 or int.from_bytes(head[:4], "little") != _PACKET_MAGIC:
+                continue
+            if int.from_bytes(head[20:24], "little") in declared:
+                continue
+            dest = root.parent / (root.name + "-undeclared") / f.relative_to(root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            f.rename(dest)
+            moved.append(dest)
+    return moved
+
+
+def trace_messages(root):
+    """The messages of the trace under ROOT, once its undeclared streams (see
+    set_aside_undeclared_streams) are out of the way."""
+    try:
+        it = bt2.TraceCollectionMessageIterator(str(root))
+    except bt2._Error as e:
+        if "No stream class with ID" not in str(e) or not set_aside_undeclared_streams(root):
+            raise
+        it = bt2.TraceCollectionMessageIterator(str(root))
+    return it
+
+
 class Trace:
     def __init__(self, path):
         self.path = Path(path)
@@ -110,7 +172,7 @@ class Trace:
         self.discarded = 0
         if not any(self.path.rglob("metadata")):
             return  # nothing was recorded
-        for msg in bt2.TraceCollectionMessageIterator(str(self.path)):
+        for msg in trace_messages(self.path):
             if type(msg) is bt2._EventMessageConst:
                 ev = msg.event
                 ctx = ev.common_context_field

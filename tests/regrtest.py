@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pyusttest import Daemon, build_helper, libpyust  # noqa: E402
+from pyusttest import Daemon, build_helper, libpyust, trace_messages  # noqa: E402
 
 # Fits CI: about 2 to 3 minutes per interpreter for both runs with -j2.
 CI_MODULES = [
@@ -267,7 +267,7 @@ def count_events(path):
     names, pids, discarded = Counter(), set(), 0
     if not any(Path(path).rglob("metadata")):
         return names, discarded, pids
-    for msg in bt2.TraceCollectionMessageIterator(str(path)):
+    for msg in trace_messages(path):
         if type(msg) is bt2._EventMessageConst:
             ev = msg.event
             names[ev.name] += 1

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from pyusttest import module_dir
+from pyusttest import Trace, module_dir
 
 
 def test_chains_to_previous_eval_function(py, rec, helpers):
@@ -134,3 +134,24 @@ def test_deep_recursion_in_threads(py, rec, limit):
                           filter='co_name == "no such function"')
     assert proc.stdout == b"RecursionError\n"
     assert trace.events == []
+
+
+def test_trace_with_an_undeclared_stream(py, rec):
+    """A stream file whose stream class the metadata never declares (LTTng leaves
+    one when an application is killed while registering a channel) is set
+    aside, and the rest of the trace still reads in full."""
+    prog = "def f(): pass\nfor i in range(10): f()\n"
+    proc, trace = rec.run([py["python"], "-c", prog], py, events=("python:function__entry",),
+                          filter='co_name == "f"')
+    assert len(trace.python("entry", "f")) == 10
+    streams = [p for p in trace.path.rglob("chan_*") if p.is_file()]
+    assert streams
+    data = bytearray(streams[0].read_bytes())
+    data[20:24] = (77).to_bytes(4, "little")  # a stream class id the metadata lacks
+    orphan = streams[0].with_name("chan_77_0")
+    orphan.write_bytes(bytes(data))
+    again = Trace(trace.path)
+    assert len(again.python("entry", "f")) == 10
+    assert not orphan.exists()
+    assert (trace.path.parent / (trace.path.name + "-undeclared")
+            / orphan.relative_to(trace.path)).exists()
