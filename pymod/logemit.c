@@ -23,11 +23,17 @@ static struct {
 	PyObject *default_msec_format, *msg, *args;
 } s;
 
-/* LogRecord.getMessage, done in C while a record's class still uses it. */
+/*
+ * What the record's class was found to do, checked again when its version
+ * tag moves: whether getMessage is LogRecord's own (then done in C), and
+ * whether the attributes read here can come only from the record's __dict__
+ * (generic attribute lookup, none of them defined by the class).
+ */
 static PyObject *std_get_message;
 static PyTypeObject *checked_record_type;
 static unsigned int checked_record_tag;
 static bool standard_message;
+static bool own_attributes;
 
 /* logging.Formatter('%(asctime)s'), for the rare parts done in Python. */
 static PyObject *formatter;
@@ -90,6 +96,74 @@ static bool equal_str(PyObject *o, const char *want)
 	return u && strcmp(u, want) == 0;
 }
 
+static void check_record_type(PyTypeObject *type)
+{
+	PyObject *const names[] = {s.created,	 s.msecs,  s.name,	 s.funcName, s.lineno,
+				   s.levelno,	 s.thread, s.threadName, s.exc_info, s.exc_text,
+				   s.stack_info, s.msg,	   s.args};
+	PyObject *m;
+	size_t i;
+
+	if (type == checked_record_type && type->tp_version_tag &&
+	    type->tp_version_tag == checked_record_tag)
+		return;
+	m = PyObject_GetAttr((PyObject *)type, s.getMessage);
+	PyErr_Clear();
+	standard_message = m == std_get_message;
+	Py_XDECREF(m);
+	own_attributes = type->tp_getattro == PyObject_GenericGetAttr;
+	for (i = 0; own_attributes && i < sizeof(names) / sizeof(names[0]); i++)
+		own_attributes = !_PyType_Lookup(type, names[i]);
+	checked_record_type = type;
+	checked_record_tag = type->tp_version_tag;
+}
+
+/* A record and, when its attributes are read from there, its __dict__. */
+struct record {
+	PyObject *obj;
+	PyObject *dict;
+};
+
+/*
+ * The record's __dict__ when reading it gives what getattr gives, and costs
+ * less: always before 3.11, and from 3.13, where making the dict of an
+ * object whose attributes are inline leaves them inline. 3.11 and 3.12 would
+ * move them into the dict, which slows every later access by logging.
+ */
+static PyObject *record_dict(PyObject *record)
+{
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+	(void)record;
+	return NULL;
+#else
+	PyObject *d;
+
+	if (!own_attributes)
+		return NULL;
+	d = PyObject_GenericGetDict(record, NULL);
+	if (!d)
+		PyErr_Clear();
+	return d;
+#endif
+}
+
+/* record.<name>: from its __dict__ when that gives the same as getattr. */
+static PyObject *get(struct record *r, PyObject *name)
+{
+	PyObject *v;
+
+	if (r->dict) {
+		v = PyDict_GetItemWithError(r->dict, name);
+		if (v) {
+			Py_INCREF(v);
+			return v;
+		}
+		if (PyErr_Occurred())
+			return NULL;
+	}
+	return PyObject_GetAttr(r->obj, name); /* and its AttributeError */
+}
+
 /*
  * Whether Formatter.formatTime still does what format_time() does: the
  * default converter, formats and method. Checked again only when the class
@@ -122,7 +196,7 @@ static bool time_is_standard(void)
  * "%Y-%m-%d %H:%M:%S,mmm" of the record, as Formatter.formatTime: into buf,
  * or as a str in *text when Formatter's time formatting was changed.
  */
-static int format_time(PyObject *record, char buf[32], PyObject **text)
+static int format_time(struct record *r, char buf[32], PyObject **text)
 {
 	static time_t last_sec = (time_t)-1;
 	static long last_tz;
@@ -136,10 +210,10 @@ static int format_time(PyObject *record, char buf[32], PyObject **text)
 	*text = NULL;
 	if (!time_is_standard())
 		goto python;
-	o = PyObject_GetAttr(record, s.created);
+	o = get(r, s.created);
 	created = o ? PyFloat_AsDouble(o) : -1;
 	Py_XDECREF(o);
-	o = created == -1 && PyErr_Occurred() ? NULL : PyObject_GetAttr(record, s.msecs);
+	o = created == -1 && PyErr_Occurred() ? NULL : get(r, s.msecs);
 	msecs = o ? PyFloat_AsDouble(o) : -1;
 	Py_XDECREF(o);
 	if (msecs == -1 && PyErr_Occurred())
@@ -165,7 +239,7 @@ static int format_time(PyObject *record, char buf[32], PyObject **text)
 	buf[23] = '\0';
 	return 0;
 python:
-	*text = PyObject_CallMethodObjArgs(formatter, s.formatTime, record, NULL);
+	*text = PyObject_CallMethodObjArgs(formatter, s.formatTime, r->obj, NULL);
 	return *text ? 0 : -1;
 }
 
@@ -200,12 +274,12 @@ static int truth(PyObject *o)
 }
 
 /* Appends to *str what Formatter.format appends: exception, then stack text. */
-static int append_exc(PyObject **str, const char *buf, PyObject *record)
+static int append_exc(PyObject **str, const char *buf, struct record *r)
 {
-	PyObject *info = PyObject_GetAttr(record, s.exc_info), *text = NULL, *stack = NULL;
+	PyObject *info = get(r, s.exc_info), *text = NULL, *stack = NULL;
 	int ret = -1, t;
 
-	text = info ? PyObject_GetAttr(record, s.exc_text) : NULL;
+	text = info ? get(r, s.exc_text) : NULL;
 	if ((t = truth(info)) < 0)
 		goto out;
 	if (t && (t = truth(text)) == 0)
@@ -215,7 +289,7 @@ static int append_exc(PyObject **str, const char *buf, PyObject *record)
 		goto out;
 	if (t && (!PyUnicode_Check(text) || append_line(str, buf, text) < 0))
 		goto out;
-	stack = PyObject_GetAttr(record, s.stack_info);
+	stack = get(r, s.stack_info);
 	if ((t = truth(stack)) < 0)
 		goto out;
 	if (t) {
@@ -266,15 +340,15 @@ static int text_of(PyObject *o, struct text *t)
 	return 0;
 }
 
-static int attr_text(PyObject *record, PyObject *name, struct text *t)
+static int attr_text(struct record *r, PyObject *name, struct text *t)
 {
-	return text_of(PyObject_GetAttr(record, name), t);
+	return text_of(get(r, name), t);
 }
 
 /* The low 32 bits of an integer attribute; None (logThreads off) is 0. */
-static int attr_u32(PyObject *record, PyObject *name, unsigned int *v)
+static int attr_u32(struct record *r, PyObject *name, unsigned int *v)
 {
-	PyObject *o = PyObject_GetAttr(record, name);
+	PyObject *o = get(r, name);
 
 	if (!o)
 		return -1;
@@ -292,77 +366,65 @@ bool pyust_logemit_enabled(void)
 	return lttng_ust_tracepoint_enabled(lttng_python, event);
 }
 
-/* Whether the record's class still has LogRecord's getMessage (its version tag moves if not). */
-static bool message_is_standard(PyTypeObject *type)
-{
-	PyObject *m;
-
-	if (type == checked_record_type && type->tp_version_tag &&
-	    type->tp_version_tag == checked_record_tag)
-		return standard_message;
-	m = PyObject_GetAttr((PyObject *)type, s.getMessage);
-	PyErr_Clear();
-	standard_message = m == std_get_message;
-	Py_XDECREF(m);
-	checked_record_type = type;
-	checked_record_tag = type->tp_version_tag;
-	return standard_message;
-}
-
 /* record.getMessage(): str(msg) % args when args, in C for LogRecord's own method. */
-static PyObject *get_message(PyObject *record)
+static PyObject *get_message(struct record *r)
 {
-	PyObject *msg, *str, *args, *r;
+	PyObject *msg, *str, *args, *m;
 	int t;
 
-	if (!message_is_standard(Py_TYPE(record)))
-		return PyObject_CallMethodObjArgs(record, s.getMessage, NULL);
-	msg = PyObject_GetAttr(record, s.msg);
+	if (!standard_message)
+		return PyObject_CallMethodObjArgs(r->obj, s.getMessage, NULL);
+	msg = get(r, s.msg);
 	if (!msg)
 		return NULL;
 	str = PyObject_Str(msg);
 	Py_DECREF(msg);
-	args = str ? PyObject_GetAttr(record, s.args) : NULL;
+	args = str ? get(r, s.args) : NULL;
 	if (!args) {
 		Py_XDECREF(str);
 		return NULL;
 	}
 	t = PyObject_IsTrue(args);
-	r = t > 0 ? PyNumber_Remainder(str, args) : t == 0 ? (Py_INCREF(str), str) : NULL;
+	if (t > 0 && PyUnicode_CheckExact(str) && !PyUnicode_Check(args))
+		m = PyUnicode_Format(str, args); /* what str % args comes to */
+	else
+		m = t > 0 ? PyNumber_Remainder(str, args) : t == 0 ? (Py_INCREF(str), str) : NULL;
 	Py_DECREF(args);
 	Py_DECREF(str);
-	return r;
+	return m;
 }
 
 int pyust_log_emit(PyObject *record)
 {
 	struct text asctime = {0}, msg = {0}, name = {0}, func = {0}, tname = {0};
 	unsigned int lineno, level, thread;
+	struct record r = {record, NULL};
 	PyObject *when;
 	char buf[32];
 	int ret = -1;
 
 	if (!lttng_ust_tracepoint_enabled(lttng_python, event) || !formatter)
 		return 0;
-	if (format_time(record, buf, &when) < 0 || append_exc(&when, buf, record) < 0) {
+	check_record_type(Py_TYPE(record));
+	r.dict = record_dict(record);
+	if (format_time(&r, buf, &when) < 0 || append_exc(&when, buf, &r) < 0) {
 		Py_XDECREF(when);
-		return -1;
+		goto out;
 	}
-	if (when) {
-		if (text_of(when, &asctime) < 0)
-			return -1;
-	} else {
+	if (!when)
 		asctime.utf8 = buf;
-	}
-	if (text_of(get_message(record), &msg) < 0 || attr_text(record, s.name, &name) < 0 ||
-	    attr_text(record, s.funcName, &func) < 0 || attr_u32(record, s.lineno, &lineno) < 0 ||
-	    attr_u32(record, s.levelno, &level) < 0 || attr_u32(record, s.thread, &thread) < 0 ||
-	    attr_text(record, s.threadName, &tname) < 0)
+	else if (text_of(when, &asctime) < 0) /* takes when */
+		goto out;
+	if (text_of(get_message(&r), &msg) < 0 || attr_text(&r, s.name, &name) < 0 ||
+	    attr_text(&r, s.funcName, &func) < 0 || attr_u32(&r, s.lineno, &lineno) < 0 ||
+	    attr_u32(&r, s.levelno, &level) < 0 || attr_u32(&r, s.thread, &thread) < 0 ||
+	    attr_text(&r, s.threadName, &tname) < 0)
 		goto out;
 	lttng_ust_tracepoint(lttng_python, event, asctime.utf8, msg.utf8, name.utf8, func.utf8,
 			     lineno, level, thread, tname.utf8);
 	ret = 0;
 out:
+	Py_XDECREF(r.dict);
 	Py_XDECREF(asctime.obj);
 	Py_XDECREF(msg.obj);
 	Py_XDECREF(name.obj);

@@ -109,15 +109,38 @@ static bool reaches_root(PyObject *logger)
 	return reached;
 }
 
-static PyObject *call_handlers(PyObject *unused, PyObject *const *args, Py_ssize_t n)
+/* orig(logger, *args, **kw), args and keyword values as vectorcall passes them. */
+static PyObject *call_orig(PyObject *logger, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
 {
-	PyObject *prev = recorded, *r;
+	Py_ssize_t all = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+	PyObject *small[8], **v = small, *r;
 
-	(void)unused;
-	if (n == 2 && __atomic_load_n(&attached, __ATOMIC_RELAXED) == ATTACH_YES && !yielded &&
-	    pyust_logemit_enabled() && reaches_root(args[0])) {
-		if (pyust_log_emit(args[1]) == 0) {
-			recorded = args[1];
+	if (all + 2 > (Py_ssize_t)(sizeof(small) / sizeof(small[0])) &&
+	    !(v = PyMem_Malloc((size_t)(all + 2) * sizeof(*v))))
+		return PyErr_NoMemory();
+	v[1] = logger;
+	memcpy(v + 2, args, (size_t)all * sizeof(*v));
+	r = PyObject_Vectorcall(orig, v + 1, (size_t)(n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+				kwnames);
+	if (v != small)
+		PyMem_Free(v);
+	return r;
+}
+
+static PyObject *call_handlers(PyObject *logger, PyObject *const *args, size_t nargsf,
+			       PyObject *kwnames)
+{
+	Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+	PyObject *prev = recorded, *r;
+	/* callHandlers(record), or callHandlers(record=record): args[0] either way. */
+	bool one = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) == 1 &&
+		   (n == 1 ||
+		    PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "record") == 0);
+
+	if (one && __atomic_load_n(&attached, __ATOMIC_RELAXED) == ATTACH_YES && !yielded &&
+	    pyust_logemit_enabled() && reaches_root(logger)) {
+		if (pyust_log_emit(args[0]) == 0) {
+			recorded = args[0];
 		} else if (PyErr_ExceptionMatches(PyExc_Exception)) {
 			/* The program's own handlers meet the same error and report it. */
 			PyErr_Clear();
@@ -125,18 +148,23 @@ static PyObject *call_handlers(PyObject *unused, PyObject *const *args, Py_ssize
 			return NULL; /* KeyboardInterrupt and the like are the program's */
 		}
 	}
-	r = PyObject_Vectorcall(orig, args, n, NULL);
+	r = call_orig(logger, args, n, kwnames);
 	recorded = prev;
 	return r;
 }
 
+/*
+ * A method descriptor: called from a method call with no bound method nor
+ * argument tuple made. Its class is object, so that it takes any first
+ * argument, as the function it wraps does.
+ */
 static PyMethodDef wrapper_def = {
-	"callHandlers", (PyCFunction)(void (*)(void))call_handlers, METH_FASTCALL,
+	"callHandlers", (PyCFunction)(void (*)(void))call_handlers, METH_FASTCALL | METH_KEYWORDS,
 	"Logger.callHandlers, with pyust recording what reaches the root logger."};
 
 static int attach_to(PyObject *logging)
 {
-	PyObject *cur, *im;
+	PyObject *cur;
 
 	if (!logger_cls) {
 		if (!str_propagate && !(str_propagate = PyUnicode_InternFromString("propagate")))
@@ -145,7 +173,7 @@ static int attach_to(PyObject *logging)
 			return -1;
 		logger_cls = PyObject_GetAttrString(logging, "Logger");
 		root = logger_cls ? PyObject_GetAttrString(logging, "root") : NULL;
-		wrapper = root ? PyCFunction_New(&wrapper_def, NULL) : NULL;
+		wrapper = root ? PyDescr_NewMethod(&PyBaseObject_Type, &wrapper_def) : NULL;
 		if (!wrapper || pyust_logemit_init(logging) < 0) {
 			Py_CLEAR(logger_cls);
 			Py_CLEAR(root);
@@ -159,12 +187,8 @@ static int attach_to(PyObject *logging)
 			return -1;
 		if (cur != wrapper) {
 			Py_XSETREF(orig, cur);
-			im = PyInstanceMethod_New(wrapper);
-			if (!im || PyObject_SetAttrString(logger_cls, "callHandlers", im) < 0) {
-				Py_XDECREF(im);
+			if (PyObject_SetAttrString(logger_cls, "callHandlers", wrapper) < 0)
 				return -1;
-			}
-			Py_DECREF(im);
 		} else {
 			Py_DECREF(cur);
 		}

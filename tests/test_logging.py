@@ -104,6 +104,42 @@ def test_idle_without_logging_session(py, rec):
     assert proc.stdout == b"False\n"
 
 
+ODD_CALLS_APP = """
+import logging, sys
+logging.getLogger().addHandler(logging.StreamHandler(sys.stdout))
+log = logging.getLogger("odd")
+
+class Duck:  # not a Logger, shaped like one
+    handlers = []
+    propagate = True
+    parent = logging.getLogger()
+
+def rec(text):
+    return log.makeRecord("odd", logging.WARNING, "f.py", 1, text, (), None)
+
+logging.Logger.callHandlers(log, rec("unbound"))
+log.callHandlers(record=rec("keyword"))
+logging.Logger.callHandlers(Duck(), rec("duck"))
+try:
+    log.callHandlers(rec("two"), 2)
+except TypeError as e:
+    print(str(e).split("(")[0].split(" takes")[-1])
+log.warning("plain")
+"""
+
+
+def test_odd_calls_of_call_handlers(py, rec):
+    """Logger.callHandlers called unbound, with a keyword, with something that
+    is not a Logger or with too many arguments does what it does without pyust,
+    and each record that reaches the root logger is recorded once."""
+    base = subprocess.run([py["python"], "-c", ODD_CALLS_APP], capture_output=True,
+                          env=rec.env(py, preload=False))
+    proc, trace = rec.run([py["python"], "-c", ODD_CALLS_APP], py, events=(), logging=ALL)
+    assert (proc.stdout, proc.stderr) == (base.stdout, base.stderr)
+    assert base.stdout.decode().splitlines()[:3] == ["unbound", "keyword", "duck"]
+    assert [r["msg"] for r in records(trace)] == ["unbound", "keyword", "duck", "plain"]
+
+
 LATE_IMPORT_APP = """
 import sys, pyust
 waiting = pyust._audit_hooks()
