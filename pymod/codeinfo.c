@@ -1,39 +1,36 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Per-code-object cache of the event fields, kept in co_extra (like
- * _lsprof keeps its per-code state), so that the hot path neither encodes
- * names nor allocates.
+ * Per-code-object cache of the event fields, so that the hot path neither
+ * encodes names nor allocates. A table of its own rather than co_extra:
+ * once pyust has requested an index, CPython sizes every code object's extra
+ * array to all the indexes requested, and calls every registered free
+ * function, with NULL, when such a code object dies; a free function that
+ * cannot take that (test_code registers a ctypes callback) then crashes.
+ *
+ * The table is two-way set-associative, indexed by the code object's
+ * address. An entry holds references to what it was made from (file name,
+ * function name, line table), so an entry matches a code object only if
+ * those are the very objects it has: a code object born at the address of a
+ * dead one, with other names or lines, does not match. Entries are replaced
+ * as others need their set; memory stays bounded. Under the GIL of the
+ * interpreter whose hook calls it.
  */
 
-#include "frame.h"
+#include "codeinfo.h"
 #include "pyust.h"
 
-static Py_ssize_t extra_index = -1;
+#include <string.h>
 
-static void code_free(void *p)
-{
-	struct pyust_code *pc = p;
+struct pyust_code pyust_code_table[1u << PYUST_CODE_SET_BITS][2];
 
-	if (!pc)
-		return;
-	Py_XDECREF(pc->filename_obj);
-	Py_XDECREF(pc->name_obj);
-	PyMem_Free(pc);
-}
-
-int pyust_code_init(void)
-{
-	if (extra_index >= 0)
-		return 0;
-	extra_index = pyust_request_code_extra(code_free);
-	return extra_index < 0 ? -1 : 0;
-}
-
-/* The index belongs to the interpreter: a new one asks again. */
+/*
+ * The interpreter ended (and freed what the entries held): forget them
+ * without a reference count to drop.
+ */
 void pyust_code_forget(void)
 {
-	extra_index = -1;
+	memset(pyust_code_table, 0, sizeof(pyust_code_table));
 }
 
 /*
@@ -65,50 +62,59 @@ static PyObject *utf8_of(PyObject *s, const char **utf8)
 	return b;
 }
 
-static struct pyust_code *code_new(PyCodeObject *co)
+static void release(struct pyust_code *pc)
 {
-	struct pyust_code *pc = PyMem_Calloc(1, sizeof(*pc));
+	Py_XDECREF(pc->file_src);
+	Py_XDECREF(pc->name_src);
+	Py_XDECREF(pc->lines_src);
+	Py_XDECREF(pc->filename_obj);
+	Py_XDECREF(pc->name_obj);
+}
 
-	if (!pc)
-		return NULL;
-	pc->firstlineno = co->co_firstlineno;
-	pc->filename_obj = utf8_of(co->co_filename, &pc->filename);
-	pc->name_obj = utf8_of(co->co_name, &pc->name);
-	if (!pc->filename_obj || !pc->name_obj ||
-	    pyust_code_set_extra((PyObject *)co, extra_index, pc) < 0) {
-		code_free(pc);
+/* A new entry for co, first of its set; the set's least recent one goes. */
+static struct pyust_code *fill(struct pyust_code *set, PyCodeObject *co)
+{
+	struct pyust_code pc = {0}, old;
+
+	pc.filename_obj = utf8_of(co->co_filename, &pc.filename);
+	pc.name_obj = utf8_of(co->co_name, &pc.name);
+	if (!pc.filename_obj || !pc.name_obj) {
+		release(&pc);
 		return NULL;
 	}
-	return pc;
+	pc.code = co;
+	pc.firstlineno = co->co_firstlineno;
+	pc.file_src = co->co_filename;
+	pc.name_src = co->co_name;
+	pc.lines_src = pyust_code_lines(co);
+	Py_XINCREF(pc.file_src);
+	Py_XINCREF(pc.name_src);
+	Py_XINCREF(pc.lines_src);
+	old = set[1];
+	set[1] = set[0];
+	set[0] = pc;
+	/* Last: freeing what the old entry held must find the table consistent. */
+	release(&old);
+	return &set[0];
 }
 
 /* Called with the program's exception, if any, set: it is kept as it was. */
-static struct pyust_code *code_new_keep_error(PyCodeObject *co)
+struct pyust_code *pyust_code_fill(struct pyust_code *set, PyCodeObject *co)
 {
 	struct pyust_code *pc;
 #if PY_VERSION_HEX >= 0x030C0000
 	PyObject *exc = PyErr_GetRaisedException();
 
-	pc = code_new(co);
+	pc = fill(set, co);
 	PyErr_Clear();
 	PyErr_SetRaisedException(exc);
 #else
 	PyObject *type, *value, *tb;
 
 	PyErr_Fetch(&type, &value, &tb);
-	pc = code_new(co);
+	pc = fill(set, co);
 	PyErr_Clear();
 	PyErr_Restore(type, value, tb);
 #endif
 	return pc;
-}
-
-struct pyust_code *pyust_code_get(PyCodeObject *co)
-{
-	struct pyust_code *pc = NULL;
-
-	if (pyust_code_get_extra((PyObject *)co, extra_index, (void **)&pc) == 0 && pc)
-		return pc;
-	/* First execution of this code object. */
-	return code_new_keep_error(co);
 }

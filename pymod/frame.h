@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Everything pyust knows about CPython's internals (frames, co_extra), for
+ * Everything pyust knows about CPython's internals (frames, code objects), for
  * each supported version. Supporting a new CPython should touch this file only.
  *
  * 3.9, 3.10: the hook gets a PyFrameObject, alive until the caller drops it.
@@ -23,16 +23,15 @@
 #error "pyust supports CPython 3.9 to 3.13"
 #endif
 
-/* Per-code-object storage (co_extra), renamed in 3.12. */
-#if PY_VERSION_HEX >= 0x030C0000
-#define pyust_request_code_extra PyUnstable_Eval_RequestCodeExtraIndex
-#define pyust_code_get_extra PyUnstable_Code_GetExtra
-#define pyust_code_set_extra PyUnstable_Code_SetExtra
+/* The object a code object's line numbers come from. */
+static inline PyObject *pyust_code_lines(PyCodeObject *co)
+{
+#if PY_VERSION_HEX >= 0x030A0000
+	return co->co_linetable;
 #else
-#define pyust_request_code_extra _PyEval_RequestCodeExtraIndex
-#define pyust_code_get_extra _PyCode_GetExtra
-#define pyust_code_set_extra _PyCode_SetExtra
+	return co->co_lnotab;
 #endif
+}
 
 /* 3.12+ budgets C recursion separately (PyThreadState.c_recursion_remaining). */
 #if PY_VERSION_HEX >= 0x030D0000

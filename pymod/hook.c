@@ -8,6 +8,7 @@
  * installed while frames are running.
  */
 
+#include "codeinfo.h"
 #include "frame.h"
 #include "pyust.h"
 
@@ -127,14 +128,17 @@ static PyObject *eval_next(PyThreadState *ts, pyust_frame f, int throwflag, size
 #endif
 }
 
-/* The line the frame is at, without walking the line table when a cached value serves. */
+/*
+ * The line the frame is at, without walking the line table when a value
+ * cached in pc (NULL: none) serves.
+ */
 static int line_of(struct pyust_code *pc, pyust_frame f, PyCodeObject *co)
 {
 	int offset = pyust_frame_offset(f, co), line;
 	uint64_t key, e;
 	unsigned int i;
 
-	if (offset < 0)
+	if (offset < 0 || !pc)
 		return pyust_frame_line(f, co, offset);
 	key = (uint64_t)(offset + 1) << 32;
 	for (i = 0; i < 2; i++) {
@@ -152,7 +156,8 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 {
 	PyCodeObject *co = pyust_frame_code(f);
 	struct pyust_code *pc;
-	PyObject *ret;
+	const char *filename, *name;
+	PyObject *ret, *owners[2];
 	bool resumed;
 	int line;
 	size_t left = stack_left();
@@ -171,16 +176,27 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 
 	resumed = pyust_frame_is_resumption(f);
 	line = resumed ? line_of(pc, f, co) : pc->firstlineno;
-	lttng_ust_tracepoint(python, function__entry, pc->filename, pc->name, line);
+	filename = pc->filename;
+	name = pc->name;
+	lttng_ust_tracepoint(python, function__entry, filename, name, line);
 
-	/* pc lives as long as co, which the frame may release (3.12+). */
+	/*
+	 * The frame may release co (3.12+), and the calls it makes may take
+	 * pc's place in the cache: hold what the names are in until the return.
+	 */
 	Py_INCREF(co);
+	owners[0] = pc->filename_obj;
+	owners[1] = pc->name_obj;
+	Py_INCREF(owners[0]);
+	Py_INCREF(owners[1]);
 	ret = eval_next(ts, f, throwflag, left);
 	if (lttng_ust_tracepoint_enabled(python, function__return)) {
 		if (!pyust_return_at_entry_line(resumed))
-			line = line_of(pc, f, co);
-		lttng_ust_do_tracepoint(python, function__return, pc->filename, pc->name, line);
+			line = line_of(pyust_code_holds(pc, co) ? pc : NULL, f, co);
+		lttng_ust_do_tracepoint(python, function__return, filename, name, line);
 	}
+	Py_DECREF(owners[0]);
+	Py_DECREF(owners[1]);
 	Py_DECREF(co);
 	return ret;
 }
@@ -198,8 +214,6 @@ int pyust_hook_install(void)
 		paused = false;
 		return 0;
 	}
-	if (pyust_code_init() < 0)
-		return -1;
 	next_eval = (pyust_eval_fn)_PyInterpreterState_GetEvalFrameFunc(interp);
 	_PyInterpreterState_SetEvalFrameFunc(interp, (_PyFrameEvalFunction)pyust_eval);
 	in_chain = true;

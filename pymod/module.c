@@ -7,6 +7,7 @@
  * sessions, and the LTTng agent registers the process with the daemons.
  */
 
+#include "codeinfo.h"
 #include "pyust.h"
 #include "pyust-preload.h"
 

@@ -11,26 +11,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What the events say about a code object, cached in its co_extra. */
-struct pyust_code {
-	const char *filename; /* UTF-8, owned by filename_obj */
-	const char *name;     /* UTF-8, owned by name_obj */
-	PyObject *filename_obj;
-	PyObject *name_obj;
-	int firstlineno;
-	/*
-	 * The last lines looked up by offset, (offset + 1) << 32 | line: a
-	 * function returns and resumes at few places. One word each, as
-	 * interpreters with their own GIL may share a code object.
-	 */
-	uint64_t lines[2];
-	unsigned int next_line;
-};
-
-int pyust_code_init(void);
-struct pyust_code *pyust_code_get(PyCodeObject *co);
-void pyust_code_forget(void);
-
 int pyust_hook_install(void);
 void pyust_hook_uninstall(void);
 int pyust_hook_installed(void);

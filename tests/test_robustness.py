@@ -111,6 +111,51 @@ def test_odd_names(py, rec):
     trace.check_nesting()
 
 
+CODE_CHURN = """
+import sys
+def make(name, lineno):
+    ns = {}
+    exec(compile("\\n" * lineno + f"def {name}():\\n    return 1\\n", "churn.py", "exec"), ns)
+    return ns[name]
+# Code objects that die, each followed by one likely born at its address.
+for i in range(3000):
+    f = make(f"f_{i}", i % 7)
+    f(); f()
+    del f
+# More code objects alive at once than pyust's cache holds, called in rounds.
+gs = [make(f"g_{i}", 0) for i in range(5000)]
+for _ in range(2):
+    for g in gs:
+        g()
+# Same name, file and first line as a dead one: line numbers of its own.
+for lines in ("pass", "x = 1\\n    pass"):
+    h = make("h", 0)
+    h.__code__ = compile(f"def h():\\n    {lines}\\n    return 1\\n", "churn.py",
+                         "exec").co_consts[0]
+    h()
+    del h
+"""
+
+
+def test_code_objects_come_and_go(py, rec):
+    """Each event names the code object that ran: dead code objects, their
+    successors at the same address and more live ones than the cache holds
+    never get each other's names or lines."""
+    proc, trace = rec.run([py["python"], "-c", CODE_CHURN], py,
+                          filter='co_filename == "churn.py" && co_name != "<module>"')
+    assert proc.stderr == b""
+    calls = trace.calls("churn.py")
+    want = {f"f_{i}": 2 for i in range(3000)}
+    want.update({f"g_{i}": 2 for i in range(5000)})
+    want["h"] = 2
+    assert calls == want
+    starts = {e["co_name"]: e["line_no"] for e in trace.python("entry", co_filename="churn.py")}
+    assert all(starts[f"f_{i}"] == i % 7 + 1 for i in range(3000))
+    if py["version"] not in ("3.12", "3.13"):  # 3.12+: return line = entry line
+        assert [e["line_no"] for e in trace.python("return", "h")] == [3, 4]
+    trace.check_nesting()
+
+
 @pytest.mark.parametrize("limit", [None, 10 ** 6])
 def test_deep_recursion_in_threads(py, rec, limit):
     """Threads have their own stacks: a small one fails cleanly, no crash."""
