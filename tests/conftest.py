@@ -55,3 +55,9 @@ def helpers(tmp_path_factory):
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def first_py():
+    """One interpreter, for what does not depend on which (C programs, the plugin)."""
+    return INTERPRETERS[0]

@@ -38,13 +38,6 @@ def check_native(trace, exe):
     assert all(e.ctx["ip"] == e["addr"] for e in entries)
 
 
-@pytest.fixture(scope="module")
-def first_py():
-    from conftest import INTERPRETERS
-
-    return INTERPRETERS[0]
-
-
 def test_native_program(rec, helpers, first_py):
     exe = helpers("native")
     proc, trace = rec.run([str(exe)], first_py, events=EVENTS, contexts=CONTEXTS,

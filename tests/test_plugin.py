@@ -22,13 +22,6 @@ NATIVE_EVENTS = ("lttng_ust_cyg_profile_fast:*",)
 NATIVE_CONTEXTS = ("vpid", "vtid", "ip")
 
 
-@pytest.fixture(scope="module")
-def first_py():
-    from conftest import INTERPRETERS
-
-    return INTERPRETERS[0]
-
-
 def plugin_dir(py):
     return Path(py["prefix"]) / "lib" / "babeltrace2" / "plugins"
 

@@ -1,0 +1,274 @@
+/*
+ * SPDX-License-Identifier: MIT
+ *
+ * The start of every graph the command runs, in-process: source.ctf.fs on the
+ * traces under a directory, utils.muxer to merge their streams in time
+ * order and, when asked, lttng-utils.debug-info to name native functions.
+ */
+
+#include "pyust-cli.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Prints the causes of the current thread's libbabeltrace2 error, if any. */
+static void print_error(const char *cmd, const char *what)
+{
+	const bt_error *err = bt_current_thread_take_error();
+	uint64_t i, n;
+
+	fprintf(stderr, "pyust %s: %s\n", cmd, what);
+	if (!err)
+		return;
+	n = bt_error_get_cause_count(err);
+	/* The first cause is the deepest one: what went wrong first. */
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "  %s\n",
+			bt_error_cause_get_message(bt_error_borrow_cause_by_index(err, i)));
+	bt_error_release(err);
+}
+
+static const bt_plugin *find_plugin(const char *name, const char *cmd)
+{
+	const bt_plugin *p = NULL;
+
+	if (bt_plugin_find(name, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, &p) !=
+		    BT_PLUGIN_FIND_STATUS_OK ||
+	    !p) {
+		print_error(cmd, "a Babeltrace 2 plugin is missing (Debian: install babeltrace2)");
+		fprintf(stderr, "  plugin: %s\n", name);
+		return NULL;
+	}
+	return p;
+}
+
+/* What nftw() found under the directory: the traces (directories with a metadata file). */
+static struct {
+	char **dirs;
+	size_t len;
+	bool native;
+	bool failed;
+} seen;
+
+static void forget_seen(void)
+{
+	size_t i;
+
+	for (i = 0; i < seen.len; i++)
+		free(seen.dirs[i]);
+	free(seen.dirs);
+	memset(&seen, 0, sizeof(seen));
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	static const char native[] = "lttng_ust_cyg_profile_fast:func_entry";
+	char buf[65536], **dirs;
+	size_t n, keep = 0;
+	FILE *f;
+
+	(void)st;
+	if (type != FTW_F || strcmp(path + ftw->base, "metadata") != 0)
+		return 0;
+	dirs = realloc(seen.dirs, (seen.len + 1) * sizeof(*dirs));
+	if (dirs)
+		seen.dirs = dirs;
+	if (!dirs || !(dirs[seen.len] = strndup(path, ftw->base > 0 ? ftw->base - 1 : 0))) {
+		seen.failed = true;
+		return 1;
+	}
+	seen.len++;
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	/* The event's name, possibly across two reads. */
+	while (!seen.native && (n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+		n += keep;
+		if (memmem(buf, n, native, sizeof(native) - 1))
+			seen.native = true;
+		keep = n < sizeof(native) ? n : sizeof(native) - 1;
+		memmove(buf, buf + n - keep, keep);
+	}
+	fclose(f);
+	return 0;
+}
+
+int pyust_trace_count(const char *dir)
+{
+	int n;
+
+	forget_seen();
+	nftw(dir, visit, 16, FTW_PHYS);
+	n = (int)seen.len;
+	forget_seen();
+	return n;
+}
+
+static int add_filter(struct pyust_graph *g, const char *plugin, const char *cls_name,
+		      const char *name, const char *cmd)
+{
+	const bt_plugin *p = find_plugin(plugin, cmd);
+	const bt_component_class_filter *cls;
+	const bt_component_filter *comp;
+	const bt_port_input *in;
+	int ret = -1;
+
+	if (!p)
+		return -1;
+	cls = bt_plugin_borrow_filter_component_class_by_name_const(p, cls_name);
+	if (!cls || bt_graph_add_filter_component(g->graph, cls, name, NULL, BT_LOGGING_LEVEL_NONE,
+						  &comp) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		print_error(cmd, "cannot add a component to the graph");
+		goto out;
+	}
+	in = bt_component_filter_borrow_input_port_by_index_const(comp, 0);
+	if (bt_graph_connect_ports(g->graph, g->out, in, NULL) !=
+	    BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+		print_error(cmd, "cannot connect the graph's components");
+		goto out;
+	}
+	g->out = bt_component_filter_borrow_output_port_by_index_const(comp, 0);
+	ret = 0;
+out:
+	bt_plugin_put_ref(p);
+	return ret;
+}
+
+/* One source.ctf.fs for the trace in dir, each of its streams to a new input port of mux. */
+static int add_source(struct pyust_graph *g, const bt_component_class_source *cls,
+		      const bt_component_filter *mux, const char *dir, size_t index,
+		      const char *cmd)
+{
+	bt_value *params = bt_value_map_create(), *inputs = NULL;
+	const bt_component_source *src;
+	char name[32];
+	uint64_t i;
+	int ret = -1;
+
+	snprintf(name, sizeof(name), "source-%zu", index);
+	if (!params ||
+	    bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	    bt_value_array_append_string_element(inputs, dir) !=
+		    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK) {
+		print_error(cmd, "cannot set up Babeltrace's CTF source");
+		goto out;
+	}
+	if (bt_graph_add_source_component(g->graph, cls, name, params, BT_LOGGING_LEVEL_NONE,
+					  &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		fprintf(stderr, "pyust %s: Babeltrace cannot read the trace in %s\n", cmd, dir);
+		print_error(cmd, "why:");
+		goto out;
+	}
+	for (i = 0; i < bt_component_source_get_output_port_count(src); i++) {
+		/* The muxer adds an input port each time one is connected. */
+		const bt_port_input *in = bt_component_filter_borrow_input_port_by_index_const(
+			mux, bt_component_filter_get_input_port_count(mux) - 1);
+
+		if (bt_graph_connect_ports(
+			    g->graph, bt_component_source_borrow_output_port_by_index_const(src, i),
+			    in, NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+			print_error(cmd, "cannot connect the graph's components");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	bt_value_put_ref(params);
+	return ret;
+}
+
+/*
+ * Every trace under the directory (one source each: traces of different
+ * UUIDs cannot share one), merged by utils.muxer.
+ */
+static int add_sources_and_muxer(struct pyust_graph *g, const char *cmd)
+{
+	const bt_plugin *ctf = find_plugin("ctf", cmd), *utils = NULL;
+	const bt_component_class_source *src_cls;
+	const bt_component_class_filter *mux_cls;
+	const bt_component_filter *mux;
+	size_t i;
+	int ret = -1;
+
+	utils = ctf ? find_plugin("utils", cmd) : NULL;
+	if (!utils)
+		goto out;
+	src_cls = bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs");
+	mux_cls = bt_plugin_borrow_filter_component_class_by_name_const(utils, "muxer");
+	if (!src_cls || !mux_cls ||
+	    bt_graph_add_filter_component(g->graph, mux_cls, "muxer", NULL, BT_LOGGING_LEVEL_NONE,
+					  &mux) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		print_error(cmd, "cannot add a component to the graph");
+		goto out;
+	}
+	for (i = 0; i < seen.len; i++)
+		if (add_source(g, src_cls, mux, seen.dirs[i], i, cmd) < 0)
+			goto out;
+	g->out = bt_component_filter_borrow_output_port_by_index_const(mux, 0);
+	ret = 0;
+out:
+	bt_plugin_put_ref(ctf);
+	bt_plugin_put_ref(utils);
+	return ret;
+}
+
+int pyust_graph_open(struct pyust_graph *g, const char *trace, bool debug_info, const char *cmd)
+{
+	int ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	forget_seen();
+	if (access(trace, R_OK | X_OK) != 0) {
+		fprintf(stderr, "pyust %s: %s: %s\n", cmd, trace, strerror(errno));
+		return -1;
+	}
+	nftw(trace, visit, 16, FTW_PHYS);
+	if (seen.failed || seen.len == 0) {
+		fprintf(stderr, "pyust %s: %s: %s\n", cmd, trace,
+			seen.failed ? "out of memory" : "no CTF trace there (no metadata file)");
+		goto out;
+	}
+	g->native = seen.native;
+	g->graph = bt_graph_create(0);
+	if (!g->graph) {
+		print_error(cmd, "cannot create a Babeltrace graph");
+		goto out;
+	}
+	if (add_sources_and_muxer(g, cmd) < 0 ||
+	    (debug_info && g->native &&
+	     add_filter(g, "lttng-utils", "debug-info", "debug-info", cmd) < 0)) {
+		pyust_graph_close(g);
+		goto out;
+	}
+	ret = 0;
+out:
+	forget_seen();
+	return ret;
+}
+
+int pyust_graph_run(struct pyust_graph *g, const char *cmd)
+{
+	for (;;) {
+		switch (bt_graph_run(g->graph)) {
+		case BT_GRAPH_RUN_STATUS_OK:
+			return 0;
+		case BT_GRAPH_RUN_STATUS_AGAIN:
+			usleep(1000);
+			break;
+		default:
+			print_error(cmd, "reading the trace failed");
+			return -1;
+		}
+	}
+}
+
+void pyust_graph_close(struct pyust_graph *g)
+{
+	bt_graph_put_ref(g->graph);
+	g->graph = NULL;
+}

@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: MIT
+"""The pyust command: `pyust record` against the tests' own session daemon
+(and one it starts itself), `pyust report` over the traces it writes. The
+command is C that does not depend on the interpreter: one interpreter runs
+these tests."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pyusttest import PROGRAMS, TESTS, Trace, libpyust
+
+FIB = str(PROGRAMS / "fib.py")
+
+LOGGING_APP = """
+import logging
+def f():
+    logging.getLogger("app").warning("one %d", 1)
+f()
+f()
+logging.getLogger("app.sub").error("two")
+"""
+
+
+def pyust(py):
+    return str(Path(py["prefix"]) / "bin" / "pyust")
+
+
+def run(py, daemon, *args, env=None, **kw):
+    e = dict(daemon.env, PYUST_PLUGIN_PATH=str(Path(py["prefix"]) / "lib" / "babeltrace2"
+                                                / "plugins"))
+    e.update(env or {})
+    return subprocess.run([pyust(py), *args], env=e, capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def summary_counts(stderr):
+    return {m.group(2): int(m.group(1))
+            for m in re.finditer(r"^\s+(\d+)\s+(\S+)$", stderr, re.MULTILINE)}
+
+
+def test_record_fib(first_py, daemon, tmp_path):
+    out = tmp_path / "t"
+    p = run(first_py, daemon, "record", "-o", str(out), "--", first_py["python"], FIB, "15")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "610\n"
+    trace = Trace(out)
+    assert trace.calls(FIB)["fib"] == 1973
+    trace.check_nesting()
+    counts = summary_counts(p.stderr)
+    assert counts["python:function__entry"] == len(trace.python("entry"))
+    assert counts["python:function__return"] == len(trace.python("return"))
+    assert "no event lost" in p.stderr
+    assert f"pyust report --calltime {out}" in p.stderr
+    # The sessions it made are gone.
+    assert "pyust-" not in daemon.lttng("list").stdout
+
+
+def test_record_logging_filter_and_no_logging(first_py, daemon, tmp_path):
+    prog = tmp_path / "app.py"
+    prog.write_text(LOGGING_APP)
+    out = tmp_path / "t"
+    p = run(first_py, daemon, "record", "-o", str(out), "--filter", 'co_name == "f"',
+            first_py["python"], str(prog))
+    assert p.returncode == 0, p.stderr
+    trace = Trace(out)
+    assert trace.calls() == {"f": 2}
+    assert [e["msg"] for e in trace.named("lttng_python:event")] == ["one 1", "one 1", "two"]
+    assert all(e.ctx["vpid"] > 0 for e in trace.named("lttng_python:event"))
+    out2 = tmp_path / "t2"
+    p = run(first_py, daemon, "record", "-o", str(out2), "--no-logging", "--",
+            first_py["python"], str(prog))
+    assert p.returncode == 0, p.stderr
+    trace = Trace(out2)
+    assert trace.named("lttng_python:event") == []
+    assert trace.calls(str(prog))["f"] == 2
+
+
+def test_record_native(first_py, daemon, helpers, tmp_path):
+    out = tmp_path / "t"
+    p = run(first_py, daemon, "record", "-o", str(out), "--native", "--", str(helpers("native")))
+    assert p.returncode == 0, p.stderr
+    counts = summary_counts(p.stderr)
+    assert counts["lttng_ust_cyg_profile_fast:func_entry"] == 16
+    assert counts["lttng_ust_statedump:start"] >= 1
+    # report adds debug-info itself: the functions have their names.
+    r = run(first_py, daemon, "report", str(out), "--calltime")
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[-1]: int(line.split()[1]) for line in r.stdout.splitlines()
+            if line.startswith("native")}
+    assert rows == {"main": 1, "middle": 5, "leaf": 10}
+
+
+def test_record_exit_status(first_py, daemon, tmp_path):
+    p = run(first_py, daemon, "record", "-o", str(tmp_path / "a"), "--", first_py["python"],
+            "-c", "import sys; sys.exit(3)")
+    assert p.returncode == 3
+    assert "exited with status 3" in p.stderr
+    p = run(first_py, daemon, "record", "-o", str(tmp_path / "b"), "--", first_py["python"],
+            "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)")
+    assert p.returncode == 128 + signal.SIGTERM
+    assert "killed by signal 15" in p.stderr
+    p = run(first_py, daemon, "record", "-o", str(tmp_path / "c"), "--", "/nonexistent/cmd")
+    assert p.returncode == 127
+    assert "/nonexistent/cmd: No such file or directory" in p.stderr
+    assert "nothing was recorded" in p.stderr
+
+
+def test_record_forwards_signals(first_py, daemon, tmp_path):
+    """A SIGINT sent to pyust goes to the command, which ends as it would;
+    the session is stopped, destroyed, and what it recorded is read."""
+    code = ("import time\n"
+            "def wait():\n"
+            "    print('ready', flush=True)\n"
+            "    time.sleep(60)\n"
+            "wait()\n")
+    e = dict(daemon.env)
+    proc = subprocess.Popen([pyust(first_py), "record", "-o", str(tmp_path / "t"), "--",
+                             first_py["python"], "-c", code], env=e, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, err
+    assert "KeyboardInterrupt" in err
+    trace = Trace(tmp_path / "t")
+    assert trace.calls("<string>")["wait"] == 1
+    assert "pyust-" not in daemon.lttng("list").stdout
+
+
+def test_record_bad_usage(first_py, daemon, tmp_path):
+    for args, want in ((["record"], "no command to run"),
+                       (["record", "--bogus", "true"], "unknown option"),
+                       (["record", "--subbuf-size", "3k", "true"], "not a power of 2"),
+                       (["report"], "which trace"),
+                       (["report", str(tmp_path)], "which view"),
+                       (["report", str(tmp_path), "--calltime", "--top", "x"], "not an integer"),
+                       (["frobnicate"], "unknown command")):
+        p = run(first_py, daemon, *args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert want in p.stderr, (args, p.stderr)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("")
+    p = run(first_py, daemon, "record", "-o", str(tmp_path / "full"), "true")
+    assert p.returncode == 2 and "not an empty directory" in p.stderr
+    assert run(first_py, daemon, "--version").stdout.startswith("pyust ")
+    assert "pyust record" in run(first_py, daemon, "help", "record").stdout
+
+
+def test_record_starts_and_stops_a_daemon(first_py, tmp_path):
+    """With no session daemon, record starts one for the command and stops it after."""
+    script = tmp_path / "run.sh"
+    script.write_text(f"""
+set -e
+export LTTNG_HOME={tmp_path}/home
+mkdir -p "$LTTNG_HOME"
+{pyust(first_py)} record -o {tmp_path}/t -- {first_py["python"]} {FIB} 10
+echo "status $?"
+""")
+    before = set(subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
+                                text=True).stdout.split())
+    cmd = ["bash", str(script)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYUST_TEST_ISOLATED", "LD_PRELOAD")}
+    if os.getuid() == 0:
+        # A /run/lttng of its own, where no daemon runs.
+        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
+               "--inside", *cmd]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.endswith("55\nstatus 0\n"), p.stdout
+    assert Trace(tmp_path / "t").calls(FIB)["fib"] == 177
+    after = set(subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
+                               text=True).stdout.split())
+    assert after <= before
+
+
+@pytest.fixture(scope="module")
+def fib_trace(daemon, tmp_path_factory, first_py):
+    out = tmp_path_factory.mktemp("cli") / "fib"
+    p = run(first_py, daemon, "record", "-o", str(out), "--no-logging", "--",
+            first_py["python"], FIB, "12")
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_report_views(first_py, daemon, fib_trace):
+    r = run(first_py, daemon, "report", str(fib_trace), "--calltime", "--name", "fib")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("func")]
+    assert [(row[1], row[4]) for row in rows] == [("465", "fib")]
+    r = run(first_py, daemon, "report", str(fib_trace), "--flow", "--name", "fib")
+    assert r.returncode == 0, r.stderr
+    assert sum(1 for line in r.stdout.splitlines() if line.endswith("-> fib")) == 465
+    assert sum(1 for line in r.stdout.splitlines() if line.endswith("<- fib")) == 465
+    r = run(first_py, daemon, "report", str(fib_trace), "--folded", "--name", "fib")
+    assert r.returncode == 0, r.stderr
+    assert all(re.fullmatch(r"\S.*;?fib \(.*\) \d+", line) for line in r.stdout.splitlines())
+    r = run(first_py, daemon, "report", str(fib_trace), "--calldist", "--name", "fib")
+    assert r.returncode == 0 and "fib" in r.stdout, r.stderr
+    r = run(first_py, daemon, "report", str(fib_trace), "--stack", env={"NO_COLOR": "1"})
+    assert r.returncode == 0, r.stderr
+    assert sum(1 for line in r.stdout.splitlines() if "-> fib" in line) == 465
+    r = run(first_py, daemon, "report", str(fib_trace), "--calltime", "--sort", "bogus")
+    assert r.returncode == 2 and "sort" in r.stderr
+    r = run(first_py, daemon, "report", str(fib_trace.parent / "missing"), "--calltime")
+    assert r.returncode == 1 and "No such file or directory" in r.stderr
+    empty = fib_trace.parent / "empty"
+    empty.mkdir(exist_ok=True)
+    r = run(first_py, daemon, "report", str(empty), "--calltime")
+    assert r.returncode == 1 and "no CTF trace" in r.stderr
