@@ -21,11 +21,15 @@ static const char usage[] =
 	"  --calltime  per function: calls, inclusive and exclusive time\n"
 	"  --calldist  per function: power-of-two latency histograms\n"
 	"  --folded    collapsed stacks weighted by exclusive time, for flame graphs\n"
+	"  --speedscope FILE   speedscope's JSON profile (https://www.speedscope.app)\n"
+	"  --flamegraph FILE   an SVG flame graph\n"
 	"--name/--file keep the functions (or stacks through them) matching a glob,\n"
 	"--pid/--tid one process or thread; --top N and --sort exclusive|inclusive|count|name\n"
 	"for --calltime (--top also for --calldist).\n";
 
 static const char *const views[] = {"stack", "flow", "calltime", "calldist", "folded"};
+/* The views written to a file. */
+static const char *const file_views[] = {"speedscope", "flamegraph"};
 
 static const bt_plugin *pyust_plugin(void)
 {
@@ -68,7 +72,8 @@ static int int_arg(const char *opt, const char *s, int64_t *v)
 }
 
 /* The sink's parameters from the options; the view's name in *view. */
-static int parse(int argc, char **argv, const char **trace, const char **view, bt_value *params)
+static int parse(int argc, char **argv, const char **trace, const char **view, const char **file,
+		 bt_value *params)
 {
 	int i;
 	size_t k;
@@ -106,6 +111,19 @@ static int parse(int argc, char **argv, const char **trace, const char **view, b
 				usage);
 			return -1;
 		}
+		for (k = 0; k < sizeof(file_views) / sizeof(file_views[0]); k++)
+			if (strcmp(a + 2, file_views[k]) == 0)
+				break;
+		if (k < sizeof(file_views) / sizeof(file_views[0])) {
+			if (*view) {
+				fprintf(stderr, "pyust report: one view at a time\n%s", usage);
+				return -1;
+			}
+			*view = file_views[k];
+			*file = v;
+			i++;
+			continue;
+		}
 		if (strcmp(a, "--name") == 0 || strcmp(a, "--file") == 0 ||
 		    strcmp(a, "--sort") == 0) {
 			if (bt_value_map_insert_string_entry(params, a + 2, v) < 0)
@@ -131,7 +149,7 @@ static int parse(int argc, char **argv, const char **trace, const char **view, b
 
 int pyust_report_main(int argc, char **argv)
 {
-	const char *trace = NULL, *view = NULL;
+	const char *trace = NULL, *view = NULL, *file = NULL;
 	const bt_component_class_sink *cls;
 	bt_value *params = bt_value_map_create();
 	const bt_component_sink *sink;
@@ -141,7 +159,7 @@ int pyust_report_main(int argc, char **argv)
 
 	if (!params)
 		return 1;
-	ret = parse(argc, argv, &trace, &view, params);
+	ret = parse(argc, argv, &trace, &view, &file, params);
 	if (ret) {
 		bt_value_put_ref(params);
 		return ret > 0 ? 0 : 2;
@@ -179,7 +197,17 @@ int pyust_report_main(int argc, char **argv)
 		fprintf(stderr, "pyust report: cannot connect the graph's components\n");
 		goto out;
 	}
+	if (file && !freopen(file, "w", stdout)) {
+		fprintf(stderr, "pyust report: %s: %s\n", file, strerror(errno));
+		goto out;
+	}
 	ret = pyust_graph_run(&g, "report") < 0 ? 1 : 0;
+	if (file && fflush(stdout) != 0) {
+		fprintf(stderr, "pyust report: %s: %s\n", file, strerror(errno));
+		ret = 1;
+	}
+	if (file && ret == 0)
+		fprintf(stderr, "pyust report: %s written\n", file);
 out:
 	if (g.graph)
 		pyust_graph_close(&g);

@@ -263,6 +263,59 @@ void pyust_w_clean(struct pyust_buf *b, const char *str, bool folded)
 		pyust_w_char(b, clean_char(*p, folded) ? (char)*p : (*p == ';' ? ':' : '?'));
 }
 
+/* Length of the valid UTF-8 sequence at p (1 to 4), 0 if none. */
+static int utf8_len(const unsigned char *p)
+{
+	int n, i;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, c = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void pyust_w_json(struct pyust_buf *b, const char *str)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)str;
+	int n;
+
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			pyust_w_char(b, '\\');
+			pyust_w_char(b, (char)*p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+
+			pyust_w_mem(b, u, sizeof(u));
+			p++;
+		} else if ((n = utf8_len(p)) > 0) {
+			pyust_w_mem(b, (const char *)p, (size_t)n);
+			p += n;
+		} else {
+			pyust_w_mem(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+			p++;
+		}
+	}
+}
+
 void pyust_buf_flush(struct pyust_buf *b)
 {
 	if (b->len)

@@ -35,5 +35,10 @@ PYUST_SINK(calldist, "Per function: power-of-two histograms of the inclusive tim
 	   "Parameters: name, file (globs), pid, tid, top (integers).");
 PYUST_SINK(folded, "Collapsed stacks weighted by exclusive time (ns), for flame graphs",
 	   "Parameters: name, file (globs: keep stacks through a matching frame), pid, tid.");
+PYUST_SINK(speedscope, "speedscope's evented JSON profile, one profile per thread",
+	   "Parameters: pid, tid (integers). Write it to a file and open it at "
+	   "https://www.speedscope.app.");
+PYUST_SINK(flamegraph, "An SVG flame graph of the call tree, widths by time",
+	   "Parameters: name, file (globs: keep stacks through a matching frame), pid, tid.");
 PYUST_SINK(stack, "Merged timeline of Python and native calls, log records and system calls",
 	   "Parameters: name, file (globs), pid, tid (integers). NO_COLOR disables colours.");

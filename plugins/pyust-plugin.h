@@ -76,6 +76,7 @@ struct pyust_func {
 	const char *shown_base;		     /* shown_file without its directory */
 	uint64_t count, incl_ns, excl_ns;
 	uint64_t *hist; /* calldist's buckets, allocated when first used */
+	uint32_t id;	/* a sink's number for it, from 1; 0: none yet */
 };
 
 /* A node of the call tree (calling context), for the folded sink. */
@@ -84,7 +85,8 @@ struct pyust_node {
 	struct pyust_func *func;
 	bool match; /* this or an ancestor passes the filters */
 	uint64_t excl_ns;
-	struct pyust_node *all_next; /* every node, for the final walk */
+	uint32_t index;		     /* a sink's number for it */
+	struct pyust_node *all_next; /* every node, newest first, for the final walk */
 };
 
 struct pyust_frame {
@@ -101,6 +103,7 @@ struct pyust_thread {
 	bool match; /* passes the pid/tid filters */
 	struct pyust_frame *stack;
 	uint32_t depth, cap;
+	void *priv; /* the sink's own, freed by its destroy */
 };
 
 /* The event being handled, as the sinks see it. */
@@ -163,6 +166,8 @@ void pyust_w_printf(struct pyust_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Control bytes (and ';' in folded stacks) replaced: one record stays one line. */
 void pyust_w_clean(struct pyust_buf *b, const char *str, bool folded);
+/* A JSON string's contents: escapes, and U+FFFD for what is not UTF-8. */
+void pyust_w_json(struct pyust_buf *b, const char *str);
 
 struct pyust_sink;
 
@@ -274,6 +279,12 @@ pyust_calldist_init(bt_self_component_sink *self, bt_self_component_sink_configu
 bt_component_class_initialize_method_status
 pyust_folded_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
 		  const bt_value *params, void *data);
+bt_component_class_initialize_method_status
+pyust_speedscope_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+		      const bt_value *params, void *data);
+bt_component_class_initialize_method_status
+pyust_flamegraph_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
+		      const bt_value *params, void *data);
 bt_component_class_initialize_method_status
 pyust_stack_init(bt_self_component_sink *self, bt_self_component_sink_configuration *config,
 		 const bt_value *params, void *data);

@@ -4,8 +4,10 @@
 command is C that does not depend on the interpreter: one interpreter runs
 these tests."""
 
+import json
 import os
 import re
+import xml.etree.ElementTree as ET
 import signal
 import subprocess
 import sys
@@ -214,3 +216,90 @@ def test_report_views(first_py, daemon, fib_trace):
     empty.mkdir(exist_ok=True)
     r = run(first_py, daemon, "report", str(empty), "--calltime")
     assert r.returncode == 1 and "no CTF trace" in r.stderr
+
+
+def speedscope(py, daemon, trace, tmp_path, *extra):
+    path = tmp_path / "profile.json"
+    r = run(py, daemon, "report", str(trace), "--speedscope", str(path), *extra)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(path.read_text())
+    assert doc["$schema"] == "https://www.speedscope.app/file-format-schema.json"
+    frames = doc["shared"]["frames"]
+    for prof in doc["profiles"]:
+        assert prof["type"] == "evented" and prof["unit"] == "nanoseconds"
+        stack, last = [], prof["startValue"]
+        for ev in prof["events"]:
+            assert ev["at"] >= last
+            last = ev["at"]
+            if ev["type"] == "O":
+                stack.append(ev["frame"])
+            else:
+                assert stack.pop() == ev["frame"]
+        assert stack == [] and last <= prof["endValue"]
+    return doc, frames
+
+
+def test_report_speedscope(first_py, daemon, fib_trace, tmp_path):
+    doc, frames = speedscope(first_py, daemon, fib_trace, tmp_path)
+    fib = [i for i, f in enumerate(frames) if f["name"] == "fib"]
+    assert len(fib) == 1 and frames[fib[0]]["file"] == FIB
+    opens = [ev for p in doc["profiles"] for ev in p["events"]
+             if ev["type"] == "O" and ev["frame"] == fib[0]]
+    assert len(opens) == 465
+    assert len(doc["profiles"]) == 1
+
+
+def flamegraph(py, daemon, trace, tmp_path, *extra):
+    path = tmp_path / "flame.svg"
+    r = run(py, daemon, "report", str(trace), "--flamegraph", str(path), *extra)
+    assert r.returncode == 0, r.stderr
+    svg = ET.parse(path).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = []
+    for g in svg.iter(ns + "g"):
+        rect = g.find(ns + "rect")
+        boxes.append((g.find(ns + "title").text, float(rect.get("x")), float(rect.get("y")),
+                      float(rect.get("width"))))
+    return boxes
+
+
+def test_report_flamegraph(first_py, daemon, fib_trace, tmp_path):
+    boxes = flamegraph(first_py, daemon, fib_trace, tmp_path, "--name", "fib")
+    assert boxes[0][0].startswith("all, ") and boxes[0][0].endswith(", 100.00%")
+    assert boxes[0][3] == pytest.approx(1180, abs=0.01)
+    fibs = [b for b in boxes if b[0].startswith(f"fib ({FIB}), ")]
+    # fib(12) recurses 12 deep: one box per depth at least, none wider than the root.
+    assert len({b[2] for b in fibs}) == 12
+    assert all(0 < b[3] <= boxes[0][3] + 0.01 for b in boxes)
+    # Stacks through fib only: every box is fib or one of its callers.
+    (tmp_path / "folded").mkdir()
+    r = run(first_py, daemon, "report", str(fib_trace), "--folded", "--name", "fib")
+    frames = {f for line in r.stdout.splitlines() for f in line.rsplit(" ", 1)[0].split(";")}
+    titles = {b[0].rsplit(", ", 2)[0] for b in boxes[1:]}
+    assert titles == frames
+
+
+ODD_NAMES = """
+def f():
+    pass
+for name in ('q"uote\\\\', '<tag> & amp', 'ctl\\x01\\x1b[31m', 'sur\\udcffrogate', 'caf\\u00e9'):
+    g = lambda: f()
+    g.__code__ = g.__code__.replace(co_name=name, co_filename='odd"<&>.py')
+    g()
+"""
+
+
+def test_report_files_with_odd_names(first_py, daemon, tmp_path):
+    prog = tmp_path / "odd.py"
+    prog.write_text(ODD_NAMES)
+    out = tmp_path / "t"
+    p = run(first_py, daemon, "record", "-o", str(out), "--no-logging", first_py["python"],
+            str(prog))
+    assert p.returncode == 0, p.stderr
+    doc, frames = speedscope(first_py, daemon, out, tmp_path)
+    names = {f["name"] for f in frames}
+    assert {'q"uote\\', "<tag> & amp", "ctl\x01\x1b[31m", "sur?rogate", "caf\u00e9"} <= names
+    assert {f["file"] for f in frames if f["name"] == "caf\u00e9"} == {'odd"<&>.py'}
+    titles = {b[0].rsplit(", ", 2)[0] for b in flamegraph(first_py, daemon, out, tmp_path)}
+    assert {'q"uote\\ (odd"<&>.py)', "<tag> & amp (odd\"<&>.py)", "ctl??[31m (odd\"<&>.py)",
+            "caf\u00e9 (odd\"<&>.py)"} <= titles
