@@ -303,3 +303,15 @@ def test_report_files_with_odd_names(first_py, daemon, tmp_path):
     titles = {b[0].rsplit(", ", 2)[0] for b in flamegraph(first_py, daemon, out, tmp_path)}
     assert {'q"uote\\ (odd"<&>.py)', "<tag> & amp (odd\"<&>.py)", "ctl??[31m (odd\"<&>.py)",
             "caf\u00e9 (odd\"<&>.py)"} <= titles
+
+
+def test_record_says_what_was_lost(first_py, daemon, tmp_path):
+    """Buffers too small for the program: the loss is counted, and the option
+    that avoids it named."""
+    p = run(first_py, daemon, "record", "-o", str(tmp_path / "t"), "--subbuf-size", "4k",
+            "--num-subbuf", "2", "--no-logging", first_py["python"], FIB, "20")
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"(\d+) events lost.*--subbuf-size \(now 4k\) or --num-subbuf \(now 2\)",
+                  p.stderr)
+    assert m and int(m.group(1)) > 0, p.stderr
+    assert Trace(tmp_path / "t").discarded == int(m.group(1))
