@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: MIT
+"""Faults around a traced program: no daemon, processes that fork, spawn,
+exec or _exit, signals in the middle of calls, other tracers at the same
+time, daemon threads at exit, garbage in the environment, and sessions
+started and stopped while threads call. The program does what it does
+without pyust; the trace is readable and nests."""
+
+import json
+import os
+import subprocess
+from collections import Counter
+
+import pytest
+
+from pyusttest import TESTS
+
+MULTI = """
+import json, multiprocessing as mp, os, sys
+def leaf():
+    pass
+def work(n):
+    for _ in range(n):
+        leaf()
+if __name__ == "__main__":
+    ctx = mp.get_context(sys.argv[1])
+    procs = [ctx.Process(target=work, args=(n,)) for n in (10, 20, 30)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    print(json.dumps({str(p.pid): n for p, n in zip(procs, (10, 20, 30))}))
+    print([p.exitcode for p in procs])
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_multiprocessing(py, rec, tmp_path, method):
+    """Each worker is traced as itself, with its own pid, whatever the start method."""
+    prog = tmp_path / "multi.py"
+    prog.write_text(MULTI)
+    proc, trace = rec.run([py["python"], str(prog), method], py, timeout=600)
+    out = proc.stdout.decode().splitlines()
+    assert out[1] == "[0, 0, 0]", proc.stderr
+    want = {int(pid): n for pid, n in json.loads(out[0]).items()}
+    leaves = Counter(e.ctx["vpid"] for e in trace.python("entry", "leaf", str(prog)))
+    assert leaves == want
+    works = Counter(e.ctx["vpid"] for e in trace.python("entry", "work", str(prog)))
+    assert works == {pid: 1 for pid in want}
+    # Workers end in os._exit, inside multiprocessing's frames.
+    trace.check_nesting(open_at_exit=True)
+
+
+OS_EXIT = """
+import os
+def inner():
+    os._exit(3)
+def outer():
+    inner()
+outer()
+"""
+
+
+def test_os_exit_inside_calls(py, rec):
+    proc, trace = rec.run([py["python"], "-c", OS_EXIT], py, check=False)
+    assert proc.returncode == 3 and proc.stderr == b""
+    assert [e["co_name"] for e in trace.python("entry", co_filename="<string>")] == [
+        "<module>", "outer", "inner"]
+    assert trace.python("return", co_filename="<string>") == []
+    trace.check_nesting(open_at_exit=True)
+
+
+EXEC = """
+import os, sys
+def before():
+    pass
+before()
+os.execv(sys.executable, [sys.executable, "-c", "def after():\\n    pass\\nafter()\\n"])
+"""
+
+
+def test_exec(py, rec):
+    """The new image, which inherits LD_PRELOAD, is traced as itself, same pid."""
+    proc, trace = rec.run([py["python"], "-c", EXEC], py)
+    before = trace.python("entry", "before")
+    after = trace.python("entry", "after")
+    assert len(before) == 1 and len(after) == 1
+    assert before[0].ctx["vpid"] == after[0].ctx["vpid"] == proc_pid(trace)
+    trace.check_nesting(open_at_exit=True)
+
+
+def proc_pid(trace):
+    return trace.python("entry", "before")[0].ctx["vpid"]
+
+
+SIGINT_APP = """
+import os, signal, sys
+def inner():
+    os.kill(os.getpid(), signal.SIGINT)
+    for i in range(10 ** 7):  # the KeyboardInterrupt lands in here
+        pass
+def outer():
+    inner()
+try:
+    outer()
+except KeyboardInterrupt:
+    print("caught", flush=True)
+if sys.argv[1:] == ["again"]:
+    outer()
+"""
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_keyboard_interrupt_mid_call(py, rec, again):
+    args = [py["python"], "-c", SIGINT_APP] + (["again"] if again else [])
+    base = subprocess.run(args, capture_output=True, env=rec.env(py, preload=False))
+    proc, trace = rec.run(args, py, check=False, filter='co_name != "<module>"')
+    assert (proc.returncode, proc.stdout) == (base.returncode, base.stdout)
+    assert proc.stdout == b"caught\n"
+    assert proc.returncode == (-2 if again else 0)
+    # Traceback the same but for the line of the interrupted loop's instruction.
+    assert proc.stderr.splitlines()[:1] == base.stderr.splitlines()[:1]
+    n = 2 if again else 1
+    for name in ("outer", "inner"):
+        assert len(trace.python("entry", name)) == n
+        assert len(trace.python("return", name)) == n  # the exception unwinds them
+    trace.check_nesting()
+
+
+TRACERS = """
+import sys
+calls = lines = 0
+def prof(frame, event, arg):
+    global calls
+    if event == "call" and frame.f_code.co_name == "f":
+        calls += 1
+def tracer(frame, event, arg):
+    global lines
+    if event == "line" and frame.f_code.co_name == "f":
+        lines += 1
+    return tracer
+def f(n):
+    x = n
+    return x
+sys.setprofile(prof)
+for i in range(100):
+    f(i)
+sys.setprofile(None)
+sys.settrace(tracer)
+for i in range(100):
+    f(i)
+sys.settrace(None)
+print(calls, lines)
+"""
+
+
+def test_other_tracers_at_the_same_time(py, rec):
+    """sys.setprofile and sys.settrace users (profilers, debuggers, coverage)
+    see every call and line they see without pyust, and so does pyust."""
+    base = subprocess.run([py["python"], "-c", TRACERS], capture_output=True,
+                          env=rec.env(py, preload=False))
+    proc, trace = rec.run([py["python"], "-c", TRACERS], py, filter='co_name == "f"')
+    assert proc.stdout == base.stdout == b"100 200\n"
+    assert len(trace.python("entry", "f")) == 200
+    trace.check_nesting()
+
+
+DAEMON_THREADS = """
+import threading, time
+def leaf():
+    pass
+def spin():
+    while True:
+        leaf()
+        time.sleep(0.0005)
+for _ in range(4):
+    threading.Thread(target=spin, daemon=True).start()
+time.sleep(0.3)
+print("bye")
+"""
+
+
+def test_daemon_threads_running_at_exit(py, rec):
+    proc, trace = rec.run([py["python"], "-c", DAEMON_THREADS], py, filter='co_name == "leaf"')
+    assert proc.stdout == b"bye\n" and proc.stderr == b""
+    assert len(trace.python("entry", "leaf")) > 0
+    trace.check_nesting(open_at_exit=True)
+
+
+GARBAGE = ["", "0", "1", "yes", "-1", "x" * 100000, "\udcff\udcfe", "/nonexistent/dir"]
+
+
+@pytest.mark.parametrize("var", ["PYUST_QUIET", "PYUST_DEBUG", "LTTNG_HOME", "HOME"])
+def test_garbage_environment(py, rec, var):
+    """Odd values of the variables pyust reads: the program runs as without them."""
+    for value in GARBAGE:
+        env = {var: os.fsencode(value).decode("utf-8", "surrogateescape")}
+        proc = subprocess.run([py["python"], str(TESTS / "programs" / "fib.py"), "10"],
+                              env=rec.env(py, extra=env), capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout == b"55\n", (value[:20], proc.stderr)
+        if var != "PYUST_DEBUG":
+            assert proc.stderr == b"", (value[:20], proc.stderr)
