@@ -8,6 +8,7 @@ without pyust; the trace is readable and nests."""
 import json
 import os
 import subprocess
+import time
 from collections import Counter
 
 import pytest
@@ -199,3 +200,94 @@ def test_garbage_environment(py, rec, var):
         assert proc.returncode == 0 and proc.stdout == b"55\n", (value[:20], proc.stderr)
         if var != "PYUST_DEBUG":
             assert proc.stderr == b"", (value[:20], proc.stderr)
+
+
+STRESS = """
+import sys, threading, time
+stop = False
+def leaf(i):
+    return i + 1
+def mid(i):
+    return leaf(i) + leaf(i)
+def work():
+    n = 0
+    while not stop:
+        n = mid(n) % 1000
+        time.sleep(0.0005)
+def watch():
+    import pyust
+    global changes
+    state = pyust.hook_installed()
+    while not stop:
+        if pyust.hook_installed() != state:
+            state = not state
+            changes += 1
+        time.sleep(0.001)
+changes = 0
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads + [threading.Thread(target=watch)]:
+    t.start()
+print("ready", flush=True)
+sys.stdin.readline()
+stop = True
+for t in threads:
+    t.join()
+print("done", changes, flush=True)
+"""
+
+CYCLES = 100
+
+
+def test_sessions_start_and_stop_under_threads(py, rec):
+    """8 threads call functions while the session starts and stops 100 times,
+    so that the hook comes and goes under them: no crash, and returns close
+    the innermost open call of their thread. LTTng-UST connects tracepoints
+    before it marks a starting session active (and a stopping one inactive
+    before it disconnects them): a call running across a start or stop can
+    have only its return or only its entry recorded. Those are counted, and
+    each start or stop leaves at most one per thread and depth."""
+    proc = subprocess.Popen([py["python"], "-c", STRESS], env=rec.env(py),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        with rec.session(events=("python:function__*",)) as s:
+            for _ in range(CYCLES):
+                # Long enough for the hook to go and come back (the watcher
+                # reacts within about 20 ms).
+                time.sleep(0.03)
+                rec.daemon.lttng("stop", "--no-wait", s.name)
+                time.sleep(0.03)
+                rec.daemon.lttng("start", s.name)
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            done, changes = proc.stdout.readline().split()
+        assert done == b"done"
+        # The hook went and came back (a loaded machine may hide a few).
+        assert int(changes) >= CYCLES, changes
+        assert proc.wait(timeout=60) == 0
+        assert proc.stderr.read() == b""
+    finally:
+        proc.kill()
+    stacks, unopened, unclosed, matched = {}, 0, 0, 0
+    for e in s.trace.events:
+        st = stacks.setdefault(e.ctx["vtid"], [])
+        key = (e["co_filename"], e["co_name"])
+        if e.name.endswith("entry"):
+            st.append(key)
+            continue
+        if key not in st:
+            unopened += 1
+            continue
+        while st[-1] != key:
+            st.pop()
+            unclosed += 1
+        st.pop()
+        matched += 1
+    unclosed += sum(map(len, stacks.values()))
+    assert len({e.ctx["vtid"] for e in s.trace.python("entry", "leaf")}) == 8
+    assert matched > 0
+    # Two calls deep (mid, leaf), 8 threads, a start and a stop per cycle.
+    assert unopened <= 8 * 2 * (CYCLES + 1), unopened
+    assert unclosed <= 8 * 2 * (CYCLES + 1), unclosed
+    print(f"{matched} calls, {unopened} returns and {unclosed} entries alone")
