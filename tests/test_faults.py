@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from pyusttest import TESTS
+from pyusttest import TESTS, module_dir
 
 MULTI = """
 import json, multiprocessing as mp, os, sys
@@ -291,3 +291,36 @@ def test_sessions_start_and_stop_under_threads(py, rec):
     assert unopened <= 8 * 2 * (CYCLES + 1), unopened
     assert unclosed <= 8 * 2 * (CYCLES + 1), unclosed
     print(f"{matched} calls, {unopened} returns and {unclosed} entries alone")
+
+
+SUBINTERP = """
+try:
+    import _interpreters as interp
+except ImportError:
+    import _xxsubinterpreters as interp
+def main_f():
+    pass
+main_f()
+i = interp.create()
+r = interp.run_string(i, "def sub_f():\\n    pass\\nfor _ in range(5):\\n    sub_f()\\n")
+main_f()
+# pyust itself in there: refused from 3.12 (single-phase init), a copy of the
+# main interpreter's module before.
+interp.run_string(i, "try:\\n    import pyust\\nexcept ImportError:\\n    pass\\n"
+                     "else:\\n    pyust.hook_installed()\\n")
+interp.destroy(i)
+main_f()
+print("ok", r)
+"""
+
+
+def test_sub_interpreters(py, rec):
+    """Code run in a sub-interpreter (its own GIL from 3.12) runs as without
+    pyust and is not traced: the hook is the main interpreter's. The main
+    interpreter's calls before, during and after are."""
+    proc, trace = rec.run([py["python"], "-c", SUBINTERP], py,
+                          env={"PYTHONPATH": module_dir(py)})
+    assert proc.stdout == b"ok None\n" and proc.stderr == b""
+    assert len(trace.python("entry", "main_f")) == 3
+    assert trace.python("entry", "sub_f") == []
+    trace.check_nesting()
