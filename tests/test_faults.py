@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from pyusttest import TESTS, module_dir
+from pyusttest import TESTS, daemon_cycle, module_dir
 
 MULTI = """
 import json, multiprocessing as mp, os, sys
@@ -324,3 +324,12 @@ def test_sub_interpreters(py, rec):
     assert len(trace.python("entry", "main_f")) == 3
     assert trace.python("entry", "sub_f") == []
     trace.check_nesting()
+
+
+def test_daemon_late_killed_and_restarted(py, tmp_path):
+    """Python function events from a program started before any daemon, then
+    after its daemon was killed (SIGKILL) and another started: recorded by
+    each daemon's session, and the program goes on unharmed."""
+    proc = daemon_cycle(py, tmp_path, "calls")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("registered=True recorded=['probe']") == 2, proc.stdout

@@ -3,16 +3,14 @@
 agent protocol spoken to a real session daemon."""
 
 import json
-import os
 import subprocess
-import sys
 import time
 from contextlib import ExitStack
 
 import pytest
 
 from conftest import INTERPRETERS
-from pyusttest import PROGRAMS, TESTS, libpyust, module_dir
+from pyusttest import PROGRAMS, daemon_cycle, libpyust, module_dir
 
 APP = str(PROGRAMS / "logging_app.py")
 ALL = [["-a"]]
@@ -264,13 +262,6 @@ def test_coexists_with_lttngust(rec):
 def test_daemon_late_and_restarted(py, tmp_path):
     """The agent registers with a daemon started after the program, and again
     with one started after the first was killed."""
-    cmd = [sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"], libpyust(py),
-           str(tmp_path)]
-    env = {k: v for k, v in os.environ.items() if k != "PYUST_TEST_ISOLATED"}
-    if os.getuid() == 0:
-        # A /run/lttng of its own, apart from the suite's daemon.
-        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
-               "--inside", *cmd]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = daemon_cycle(py, tmp_path, "logging")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("registered=True") == 2, proc.stdout
