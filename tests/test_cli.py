@@ -10,13 +10,11 @@ import re
 import xml.etree.ElementTree as ET
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from pyusttest import PROGRAMS, TESTS, Trace, libpyust
+from pyusttest import PROGRAMS, TESTS, Trace
 
 FIB = str(PROGRAMS / "fib.py")
 

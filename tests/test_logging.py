@@ -10,7 +10,7 @@ from contextlib import ExitStack
 import pytest
 
 from conftest import INTERPRETERS
-from pyusttest import PROGRAMS, daemon_cycle, libpyust, module_dir
+from pyusttest import PROGRAMS, daemon_cycle, module_dir
 
 APP = str(PROGRAMS / "logging_app.py")
 ALL = [["-a"]]

@@ -4,8 +4,6 @@
 import subprocess
 from collections import Counter
 
-import pytest
-
 from pyusttest import PROGRAMS, libpyust
 
 EVENTS = ("lttng_ust_cyg_profile_fast:*",)

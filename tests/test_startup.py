@@ -5,7 +5,6 @@ import os
 import pty
 import select
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
