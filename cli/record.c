@@ -59,9 +59,12 @@ static void forward(int sig, siginfo_t *info, void *uctx)
 		kill(child_pid, sig);
 }
 
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/* What they did before, for the command: an ignored signal stays ignored. */
+static struct sigaction before[sizeof(caught) / sizeof(caught[0])];
+
 static void catch_signals(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	struct sigaction sa;
 	size_t i;
 
@@ -69,8 +72,19 @@ static void catch_signals(void)
 	sa.sa_sigaction = forward;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
+		sigaction(caught[i], NULL, &before[i]);
+		if (before[i].sa_handler != SIG_IGN)
+			sigaction(caught[i], &sa, NULL);
+	}
+}
+
+static void restore_signals(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaction(caught[i], &before[i], NULL);
 }
 
 static int parse_size(const char *s, uint64_t *v)
@@ -355,10 +369,7 @@ static int run(char **cmd)
 		return -1;
 	}
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
+		restore_signals();
 		if (set_preload() < 0)
 			_exit(126);
 		execvp(cmd[0], cmd);

@@ -317,3 +317,15 @@ def test_record_says_what_was_lost(first_py, daemon, tmp_path):
                   p.stderr)
     assert m and int(m.group(1)) > 0, p.stderr
     assert Trace(tmp_path / "t").discarded == int(m.group(1))
+
+
+def test_record_keeps_ignored_signals_ignored(first_py, daemon, tmp_path):
+    """A command started with SIGINT ignored (nohup, a background job) gets it ignored."""
+    code = ("import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN,"
+            " signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)")
+    e = dict(daemon.env)
+    p = subprocess.run([pyust(first_py), "record", "-o", str(tmp_path / "t"), "--no-logging",
+                        first_py["python"], "-c", code], env=e, capture_output=True, text=True,
+                       timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "True True\n"
