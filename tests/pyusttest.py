@@ -345,17 +345,22 @@ def build_helper(name, py, root):
     return out_dir
 
 
+def apart(cmd, env):
+    """cmd and env for a run with a /run/lttng of its own (as root): no session
+    daemon there, and none it starts meets the suite's."""
+    env = {k: v for k, v in env.items() if k != "PYUST_TEST_ISOLATED"}
+    if os.getuid() == 0:
+        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
+               "--inside", *cmd]
+    return cmd, env
+
+
 def daemon_cycle(py, tmp_path, mode):
     """Runs programs/daemon_cycle.py (MODE "logging" or "calls") with a
     /run/lttng of its own: a daemon started after the program, then killed
     and started again. Returns its completed process."""
     import sys
 
-    cmd = [sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"], libpyust(py),
-           str(tmp_path), mode]
-    env = {k: v for k, v in os.environ.items() if k != "PYUST_TEST_ISOLATED"}
-    if os.getuid() == 0:
-        # Apart from the suite's daemon.
-        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
-               "--inside", *cmd]
+    cmd, env = apart([sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"],
+                      libpyust(py), str(tmp_path), mode], os.environ)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

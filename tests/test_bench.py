@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import INTERPRETERS
+from pyusttest import apart
 
 TOP = Path(__file__).resolve().parent.parent
 
@@ -20,13 +21,8 @@ def test_bench_runs_every_configuration(tmp_path):
     config.write_text(json.dumps([py]))
     env = dict(os.environ, PYUST_TEST_CONFIG=str(config), PYUST_BENCH_OUT=str(tmp_path / "out"),
                PYUST_BENCH_ROUNDS="1", PYUST_BENCH_REPEAT="1")
-    cmd = [sys.executable, str(TOP / "bench" / "bench.py")]
-    env.pop("PYUST_TEST_ISOLATED", None)
-    if os.getuid() == 0:
-        # bench.py starts its own session daemon: as root, in a /run/lttng of its
-        # own, apart from the suite's.
-        cmd = ["unshare", "--mount", "--propagation", "private",
-               str(TOP / "tests" / "isolate"), "--inside", *cmd]
+    # bench.py starts its own session daemon, apart from the suite's.
+    cmd, env = apart([sys.executable, str(TOP / "bench" / "bench.py")], env)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results.json").read_text())

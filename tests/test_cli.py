@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pyusttest import PROGRAMS, TESTS, Trace
+from pyusttest import PROGRAMS, Trace, apart
 
 FIB = str(PROGRAMS / "fib.py")
 
@@ -169,12 +169,8 @@ echo "status $?"
 """)
     before = set(subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
                                 text=True).stdout.split())
-    cmd = ["bash", str(script)]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYUST_TEST_ISOLATED", "LD_PRELOAD")}
-    if os.getuid() == 0:
-        # A /run/lttng of its own, where no daemon runs.
-        cmd = ["unshare", "--mount", "--propagation", "private", str(TESTS / "isolate"),
-               "--inside", *cmd]
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    cmd, env = apart(["bash", str(script)], env)
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stdout.endswith("55\nstatus 0\n"), p.stdout
