@@ -175,7 +175,14 @@ int pyust_report_main(int argc, char **argv)
 		goto out;
 	}
 	cls = bt_plugin_borrow_sink_component_class_by_name_const(plugin, view);
-	if (!cls || pyust_graph_open(&g, trace, true, "report") < 0)
+	if (!cls) {
+		fprintf(stderr,
+			"pyust report: the pyust plugin found has no %s view: is it from "
+			"an older pyust? (PYUST_PLUGIN_PATH names another)\n",
+			view);
+		goto out;
+	}
+	if (pyust_graph_open(&g, trace, true, "report") < 0)
 		goto out;
 	if (bt_graph_add_sink_component(g.graph, cls, view, params, BT_LOGGING_LEVEL_NONE, &sink) !=
 	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
