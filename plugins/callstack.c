@@ -474,8 +474,11 @@ static struct pyust_func *native_func(struct pyust_sink *s, const struct pyust_e
 	if (e->payload && c->member[PM_ADDR] >= 0)
 		addr = int_value(member(e->payload, c->member[PM_ADDR]), false);
 	slot = (uint32_t)mix64(addr ^ (pid << 48)) & 1023;
+	/* A library loaded after the statedump has no name until the next one
+	 * (lttng regenerate statedump): until then, look again at each call. */
 	if (s->native_cache[slot].func && s->native_cache[slot].addr == addr &&
-	    s->native_cache[slot].pid == pid)
+	    s->native_cache[slot].pid == pid &&
+	    (s->native_cache[slot].named || !ctx || c->debug_info_func < 0))
 		return s->native_cache[slot].func;
 	if (ctx && c->debug_info_func >= 0) {
 		/* "fn+0x12": the function is what precedes the offset */
@@ -493,6 +496,7 @@ static struct pyust_func *native_func(struct pyust_sink *s, const struct pyust_e
 	s->native_cache[slot].addr = addr;
 	s->native_cache[slot].pid = pid;
 	s->native_cache[slot].func = f;
+	s->native_cache[slot].named = sym != hex;
 	return f;
 }
 

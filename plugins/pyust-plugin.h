@@ -232,10 +232,12 @@ struct pyust_sink {
 	/* interned functions */
 	struct pyust_func **funcs;
 	uint32_t func_mask, func_count;
-	/* native function by (pid, address), direct-mapped */
+	/* native function by (pid, address), direct-mapped; an address
+	 * debug-info could not name yet is looked up again (see native_func) */
 	struct {
 		uint64_t pid, addr;
 		struct pyust_func *func;
+		bool named;
 	} native_cache[1024];
 
 	/* call-tree nodes */

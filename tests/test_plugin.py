@@ -393,6 +393,32 @@ def test_native_with_and_without_debug_info(rec, helpers, first_py):
     check_flow_nesting(lines)
 
 
+def test_native_names_after_regenerated_statedump(rec, helpers, first_py):
+    """An extension imported after the statedump has addresses until `lttng
+    regenerate statedump` (its events are written before the command
+    returns), and its names from then on."""
+    ext = helpers("nativeext", first_py)
+    code = ("import sys\n"
+            "import nativeext\n"
+            "nativeext.call_twice(int)\n"
+            "print('imported', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "nativeext.call_twice(int)\n")
+    with rec.session(events=NATIVE_EVENTS, contexts=NATIVE_CONTEXTS, statedump=True) as s:
+        proc = subprocess.Popen([first_py["python"], "-c", code], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True,
+                                env=rec.env(first_py, extra={"PYTHONPATH": str(ext)}))
+        assert proc.stdout.readline() == "imported\n"
+        rec.daemon.lttng("regenerate", "statedump", "-s", s.name)
+        proc.communicate("go\n", timeout=60)
+        assert proc.returncode == 0
+    counts = native_counts(bt(first_py, s.trace.path, "calltime", debug_info=True)[0])
+    named = {n: c for n, c in counts.items() if not n.startswith("0x")}
+    # Before: PyInit_nativeext, call_twice and twice by address; after: by name.
+    assert named == {"call_twice": 1, "twice": 1}
+    assert sorted(c for n, c in counts.items() if n.startswith("0x")) == [1, 1, 1]
+
+
 def test_python_and_native_frames_mix(rec, helpers, first_py):
     ext = helpers("nativeext", first_py)
     _, trace = rec.run([first_py["python"], MIXED], first_py,
