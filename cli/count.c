@@ -63,10 +63,15 @@ static int take(struct pyust_counts *c, const bt_message *msg)
 static bt_graph_simple_sink_component_consume_func_status consume(bt_message_iterator *it,
 								  void *data)
 {
+	struct pyust_counts *c = data;
 	bt_message_array_const msgs;
 	uint64_t i, n;
 	int failed = 0;
 
+	if (*c->stop) {
+		c->stopped = true;
+		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_END;
+	}
 	switch (bt_message_iterator_next(it, &msgs, &n)) {
 	case BT_MESSAGE_ITERATOR_NEXT_STATUS_OK:
 		break;
@@ -80,7 +85,7 @@ static bt_graph_simple_sink_component_consume_func_status consume(bt_message_ite
 		return BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_ERROR;
 	}
 	for (i = 0; i < n; i++) {
-		failed |= take(data, msgs[i]);
+		failed |= take(c, msgs[i]);
 		bt_message_put_ref(msgs[i]);
 	}
 	return failed ? BT_GRAPH_SIMPLE_SINK_COMPONENT_CONSUME_FUNC_STATUS_MEMORY_ERROR
@@ -94,13 +99,14 @@ static int by_count(const void *a, const void *b)
 	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->name, y->name);
 }
 
-int pyust_count_trace(const char *trace, struct pyust_counts *c)
+int pyust_count_trace(const char *trace, struct pyust_counts *c, const volatile sig_atomic_t *stop)
 {
 	const bt_component_sink *sink;
 	struct pyust_graph g;
 	int ret = -1;
 
 	memset(c, 0, sizeof(*c));
+	c->stop = stop;
 	if (pyust_graph_open(&g, trace, false, "record") < 0)
 		return -1;
 	if (bt_graph_add_simple_sink_component(g.graph, "count", NULL, consume, NULL, c, &sink) !=

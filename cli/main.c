@@ -31,6 +31,10 @@ int main(int argc, char **argv)
 			return pyust_record_main(2, help);
 		if (argc > 2 && strcmp(argv[2], "report") == 0)
 			return pyust_report_main(2, help);
+		if (argc > 2) {
+			fprintf(stderr, "pyust: no help on %s: not a command\n%s", argv[2], usage);
+			return 2;
+		}
 		fputs(usage, stdout);
 		return 0;
 	}

@@ -8,11 +8,32 @@
 #define PYUST_CLI_H
 
 #include <babeltrace2/babeltrace.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 int pyust_record_main(int argc, char **argv);
 int pyust_report_main(int argc, char **argv);
+
+/* sessiond.c: where LTTng keeps the user's files ($LTTNG_HOME, $HOME, ...). */
+const char *pyust_lttng_home(void);
+/* 0 once a session daemon answers (one is started if none did); -1 after saying why. */
+int pyust_sessiond_ensure(void);
+/* Stops the session daemon pyust_sessiond_ensure started, if any and if unused. */
+void pyust_sessiond_release(void);
+
+/* command.c: the signal (INT, TERM, HUP, QUIT) pyust got while no command ran, or 0. */
+extern volatile sig_atomic_t pyust_interrupted;
+/* From now on, such signals are sent on to the command while it runs. */
+void pyust_catch_signals(void);
+/* 0 if execvp finds cmd; otherwise a shell's status for it (126, 127), after saying why. */
+int pyust_find_command(const char *cmd);
+/* The command's LD_PRELOAD (malloc'd), or NULL after saying why. */
+char *pyust_preload(void);
+/* path made absolute in out; -1 after saying why. */
+int pyust_absolute(const char *path, char *out, size_t size);
+/* The command's wait status, or -1 if it did not run (pyust_interrupted first, or no fork). */
+int pyust_run(char **cmd, const char *preload, bool blocking);
 
 /* A graph reading TRACE's CTF traces, merged in time order. */
 struct pyust_graph {
@@ -39,9 +60,12 @@ struct pyust_counts {
 	struct pyust_count *by_name;
 	size_t len, cap;
 	uint64_t events, discarded, discarded_unknown;
+	bool stopped; /* *stop became non-zero: the counts are partial */
+	const volatile sig_atomic_t *stop;
 };
 
-int pyust_count_trace(const char *trace, struct pyust_counts *c);
+/* Counts the events of the traces under trace; stops early when *stop is set. */
+int pyust_count_trace(const char *trace, struct pyust_counts *c, const volatile sig_atomic_t *stop);
 void pyust_counts_free(struct pyust_counts *c);
 
 #endif /* PYUST_CLI_H */

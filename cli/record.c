@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <lttng/lttng.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,99 +23,116 @@
 
 #define CHAN "chan"
 #define PY_CHAN "lttng_python_channel" /* the channel the Python domain's events go to */
+#define NAME_TRIES 100		       /* NAME, NAME-2, ... NAME-100 */
+/*
+ * Default buffers of the function events' channel: 8 sub-buffers of 4 MiB
+ * per CPU, smaller when that would take more than 256 MiB in all. LTTng-UST
+ * makes (and zero-fills) the buffers of every possible CPU at once.
+ */
+#define SUBBUF_MAX (4ULL << 20)
+#define SUBBUF_MIN (64ULL << 10)
+#define CHANNEL_BUDGET (256ULL << 20)
 
 static const char usage[] =
-	"usage: pyust record [-o DIR] [--native] [--no-logging] [--filter EXPR]\n"
-	"                    [--subbuf-size SIZE] [--num-subbuf N] [--] CMD [ARG...]\n"
+	"usage: pyust record [-o DIR] [-s NAME] [--native] [--no-logging] [--filter EXPR]\n"
+	"                    [--subbuf-size SIZE] [--num-subbuf N] [--blocking] [--] CMD [ARG...]\n"
 	"Records CMD's Python function, gc and logging events (and with --native its\n"
 	"native functions) with libpyust.so preloaded, then says what was recorded.\n"
-	"  -o, --output DIR   where the trace goes (default: ~/lttng-traces/NAME)\n"
+	"  -o, --output DIR   where the trace goes, new or empty (default:\n"
+	"                     ~/lttng-traces/NAME)\n"
+	"  -s, --session NAME the session's name (default: pyust-CMD-DATE-TIME-PID);\n"
+	"                     -2, -3... is added to a name already taken\n"
 	"  --native           also lttng_ust_cyg_profile_fast:*, the statedump, the ip context\n"
 	"  --no-logging       no lttng_python:event (logging records)\n"
 	"  --filter EXPR      LTTng filter on the Python function events,\n"
 	"                     e.g. 'co_name == \"handler\"'\n"
-	"  --subbuf-size SIZE sub-buffer size per CPU, k/M/G suffixes (default 4M)\n"
-	"  --num-subbuf N     sub-buffers per CPU, a power of 2 (default 8)\n";
+	"  --subbuf-size SIZE sub-buffer size per CPU of the function events, k/M/G\n"
+	"                     suffixes (default 4M, less beyond 8 CPUs); log records\n"
+	"                     get a quarter of it\n"
+	"  --num-subbuf N     sub-buffers per CPU, a power of 2 (default 8)\n"
+	"  --blocking         CMD waits for room in full buffers instead of losing events\n";
 
 struct opts {
-	const char *out, *filter;
-	bool native, logging;
-	uint64_t subbuf, nsubbuf;
+	const char *out, *filter, *name;
+	bool native, logging, blocking;
+	uint64_t subbuf, nsubbuf; /* subbuf 0: sized for the machine */
 	char **cmd;
 };
-
-static volatile sig_atomic_t child_pid, interrupted;
-
-/* A signal sent to pyust by a process goes to the command; one from the terminal reached it too. */
-static void forward(int sig, siginfo_t *info, void *uctx)
-{
-	(void)uctx;
-	if (!child_pid) {
-		interrupted = sig;
-		return;
-	}
-	if (info->si_code == SI_USER || info->si_code == SI_QUEUE)
-		kill(child_pid, sig);
-}
-
-static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-/* What they did before, for the command: an ignored signal stays ignored. */
-static struct sigaction before[sizeof(caught) / sizeof(caught[0])];
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = forward;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++) {
-		sigaction(caught[i], NULL, &before[i]);
-		if (before[i].sa_handler != SIG_IGN)
-			sigaction(caught[i], &sa, NULL);
-	}
-}
-
-static void restore_signals(void)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		sigaction(caught[i], &before[i], NULL);
-}
 
 static int parse_size(const char *s, uint64_t *v)
 {
 	char *end;
 	unsigned long long n;
+	int shift = 0;
 
 	errno = 0;
 	n = strtoull(s, &end, 10);
-	if (errno || end == s)
+	if (errno || end == s || *s == '-')
 		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		n <<= 10;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		n <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		n <<= 30;
-		end++;
-		break;
-	}
-	if (*end || n == 0 || (n & (n - 1)))
+	if (*end || n == 0 || (n & (n - 1)) || n > (UINT64_MAX >> shift))
 		return -1; /* LTTng takes powers of 2 */
-	*v = n;
+	*v = (uint64_t)n << shift;
 	return 0;
+}
+
+/* "4M", "512k": a power of 2 for the messages. */
+static const char *size_text(uint64_t n, char *buf, size_t size)
+{
+	if (n >= (1 << 20) && !(n & ((1 << 20) - 1)))
+		snprintf(buf, size, "%lluM", (unsigned long long)(n >> 20));
+	else if (n >= (1 << 10) && !(n & ((1 << 10) - 1)))
+		snprintf(buf, size, "%lluk", (unsigned long long)(n >> 10));
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+	return buf;
+}
+
+/* The length of LTTng-UST's per-CPU buffer array: the highest possible CPU + 1. */
+static uint64_t possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	unsigned long n, top = 0;
+	bool any = false;
+	int c = ',';
+
+	while (f && c != EOF && fscanf(f, "%lu", &n) == 1) {
+		any = true;
+		top = n > top ? n : top;
+		c = fgetc(f); /* ',', '-' or the end */
+	}
+	if (f)
+		fclose(f);
+	if (!any) {
+		long k = sysconf(_SC_NPROCESSORS_CONF);
+
+		return k > 0 ? (uint64_t)k : 1;
+	}
+	return top + 1;
+}
+
+static uint64_t default_subbuf(uint64_t nsubbuf)
+{
+	uint64_t per_cpu = CHANNEL_BUDGET / possible_cpus() / nsubbuf, s = SUBBUF_MAX;
+
+	while (s > per_cpu && s > SUBBUF_MIN)
+		s >>= 1;
+	return s;
+}
+
+/* Log records are far fewer than calls: their channel gets a quarter. */
+static uint64_t logging_subbuf(const struct opts *o)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	return o->subbuf / 4 > page ? o->subbuf / 4 : page;
 }
 
 /* 0, 1 to exit 0 (help), -1 to exit 2 (after saying why). */
@@ -124,7 +140,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int i;
 
-	*o = (struct opts){.logging = true, .subbuf = 4 << 20, .nsubbuf = 8};
+	*o = (struct opts){.logging = true, .nsubbuf = 8};
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -141,8 +157,19 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->native = true;
 		} else if (strcmp(a, "--no-logging") == 0) {
 			o->logging = false;
+		} else if (strcmp(a, "--blocking") == 0) {
+			o->blocking = true;
 		} else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && v) {
 			o->out = argv[++i];
+		} else if ((strcmp(a, "-s") == 0 || strcmp(a, "--session") == 0) && v) {
+			o->name = argv[++i];
+			if (!*o->name || strchr(o->name, '/') || strlen(o->name) > 200) {
+				fprintf(stderr,
+					"pyust record: %s %s: a session name has 1 to 200 "
+					"characters and no '/'\n",
+					a, o->name);
+				return -1;
+			}
 		} else if (strcmp(a, "--filter") == 0 && v) {
 			o->filter = argv[++i];
 		} else if (strcmp(a, "--subbuf-size") == 0 && v) {
@@ -162,83 +189,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	o->cmd = argv + i;
+	if (!o->subbuf)
+		o->subbuf = default_subbuf(o->nsubbuf);
 	return 0;
 bad_value:
 	fprintf(stderr, "pyust record: %s %s: not a power of 2 (k, M, G suffixes allowed)\n",
 		argv[i - 1], argv[i]);
 	return -1;
-}
-
-/* The session daemon pyust started, to stop when done; 0 if one was running. */
-static pid_t started_daemon;
-
-static pid_t daemon_pid(void)
-{
-	char path[PATH_MAX];
-	const char *home = getenv("LTTNG_HOME");
-	FILE *f;
-	long pid = 0;
-
-	if (getuid() == 0)
-		snprintf(path, sizeof(path), "/var/run/lttng/lttng-sessiond.pid");
-	else
-		snprintf(path, sizeof(path), "%s/.lttng/lttng-sessiond.pid",
-			 home		  ? home
-			 : getenv("HOME") ? getenv("HOME")
-					  : "");
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return (pid_t)pid;
-}
-
-static int ensure_daemon(void)
-{
-	pid_t pid;
-	int status, i;
-
-	if (lttng_session_daemon_alive() == 1)
-		return 0;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		/* --daemonize returns once the daemon is ready. */
-		execlp("lttng-sessiond", "lttng-sessiond", "--daemonize", (char *)NULL);
-		fprintf(stderr,
-			"pyust record: cannot run lttng-sessiond: %s "
-			"(Debian: install lttng-tools)\n",
-			strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-			fprintf(stderr, "pyust record: lttng-sessiond failed to start\n");
-		return -1;
-	}
-	for (i = 0; i < 500 && lttng_session_daemon_alive() != 1; i++)
-		usleep(10000);
-	if (lttng_session_daemon_alive() != 1) {
-		fprintf(stderr, "pyust record: the session daemon started but does not answer\n");
-		return -1;
-	}
-	started_daemon = daemon_pid();
-	return 0;
-}
-
-static void stop_daemon(void)
-{
-	int i;
-
-	if (!started_daemon || kill(started_daemon, SIGTERM) != 0)
-		return;
-	for (i = 0; i < 1000 && kill(started_daemon, 0) == 0; i++)
-		usleep(10000);
 }
 
 static int fail(const char *what, int err)
@@ -266,7 +223,7 @@ static int enable(struct lttng_handle *h, const char *name, const char *chan, co
 }
 
 static int channel(struct lttng_handle *h, struct lttng_domain *dom, const char *name,
-		   const struct opts *o)
+		   uint64_t subbuf, const struct opts *o)
 {
 	struct lttng_channel *c = lttng_channel_create(dom);
 	int ret;
@@ -275,9 +232,11 @@ static int channel(struct lttng_handle *h, struct lttng_domain *dom, const char 
 		return -1;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->attr.overwrite = 0; /* discard: lose events rather than the program's time */
-	c->attr.subbuf_size = o->subbuf;
+	c->attr.subbuf_size = subbuf;
 	c->attr.num_subbuf = o->nsubbuf;
-	ret = lttng_enable_channel(h, c);
+	ret = o->blocking ? lttng_channel_set_blocking_timeout(c, -1) : 0;
+	if (ret == 0)
+		ret = lttng_enable_channel(h, c);
 	lttng_channel_destroy(c);
 	return ret < 0 ? fail("cannot create a channel", ret) : 0;
 }
@@ -293,24 +252,77 @@ static int context(struct lttng_handle *h, const char *chan, enum lttng_event_co
 	return ret < 0 ? fail("cannot add a context", ret) : 0;
 }
 
-static int setup(const char *name, const char *path, const struct opts *o)
+/* 1 if path is a directory with entries, or not a directory; 0 if new or empty. */
+static int taken(const char *path)
 {
-	struct lttng_session_descriptor *desc = lttng_session_descriptor_local_create(name, path);
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int entries = 0;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return 1;
+	while ((e = readdir(d)))
+		entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return entries > 0;
+}
+
+/*
+ * Creates the session under the first free name of base, base-2, ...: one no
+ * session has, and without -o one whose default directory is free too. 0 with
+ * name and path set, or -1 after saying why.
+ */
+static int create(const struct opts *o, const char *base, char *name, size_t nsize, char *path,
+		  size_t psize)
+{
+	const char *home = o->out ? NULL : pyust_lttng_home();
+	struct lttng_session_descriptor *desc;
+	enum lttng_error_code code;
+	int i;
+
+	if (!o->out && !home) {
+		fprintf(stderr, "pyust record: no home directory for the trace: give -o DIR\n");
+		return -1;
+	}
+	for (i = 1; i <= NAME_TRIES; i++) {
+		if (i == 1)
+			snprintf(name, nsize, "%s", base);
+		else
+			snprintf(name, nsize, "%s-%d", base, i);
+		if (!o->out) {
+			snprintf(path, psize, "%s/lttng-traces/%s", home, name);
+			if (taken(path))
+				continue;
+		}
+		desc = lttng_session_descriptor_local_create(name, path);
+		if (!desc)
+			return fail("cannot create the session", LTTNG_ERR_NOMEM);
+		code = lttng_create_session_ext(desc);
+		lttng_session_descriptor_destroy(desc);
+		if (code == LTTNG_ERR_EXIST_SESS)
+			continue;
+		if (code != LTTNG_OK)
+			return fail("cannot create the session", code);
+		return 0;
+	}
+	fprintf(stderr, "pyust record: the session names %s to %s-%d are all taken\n", base, base,
+		NAME_TRIES);
+	return -1;
+}
+
+static int setup(const char *name, const struct opts *o)
+{
 	struct lttng_domain ust = {.type = LTTNG_DOMAIN_UST, .buf_type = LTTNG_BUFFER_PER_UID};
 	struct lttng_domain py = {.type = LTTNG_DOMAIN_PYTHON, .buf_type = LTTNG_BUFFER_PER_UID};
-	struct lttng_handle *h = NULL, *hp = NULL;
-	enum lttng_error_code code;
+	struct lttng_handle *h = lttng_create_handle(name, &ust);
+	struct lttng_handle *hp = lttng_create_handle(name, &py);
 	int ret = -1;
 
-	if (!desc)
-		return -1;
-	code = lttng_create_session_ext(desc);
-	lttng_session_descriptor_destroy(desc);
-	if (code != LTTNG_OK)
-		return fail("cannot create the session", -(int)code);
-	h = lttng_create_handle(name, &ust);
-	hp = lttng_create_handle(name, &py);
-	if (!h || !hp || channel(h, &ust, CHAN, o) < 0 ||
+	if (!h || !hp || channel(h, &ust, CHAN, o->subbuf, o) < 0 ||
 	    context(h, CHAN, LTTNG_EVENT_CONTEXT_VPID) ||
 	    context(h, CHAN, LTTNG_EVENT_CONTEXT_VTID) ||
 	    enable(h, "python:function__*", CHAN, o->filter) < 0 ||
@@ -321,74 +333,37 @@ static int setup(const char *name, const char *path, const struct opts *o)
 			  enable(h, "lttng_ust_statedump:*", CHAN, NULL) < 0))
 		goto out;
 	if (o->logging &&
-	    (channel(h, &ust, PY_CHAN, o) < 0 ||
+	    (channel(h, &ust, PY_CHAN, logging_subbuf(o), o) < 0 ||
 	     context(h, PY_CHAN, LTTNG_EVENT_CONTEXT_VPID) < 0 ||
 	     context(h, PY_CHAN, LTTNG_EVENT_CONTEXT_VTID) < 0 || enable(hp, "*", NULL, NULL) < 0))
 		goto out;
-	code = lttng_start_tracing(name);
-	ret = code < 0 ? fail("cannot start the session", code) : 0;
+	if (pyust_interrupted) {
+		ret = 0; /* the caller says so */
+		goto out;
+	}
+	ret = lttng_start_tracing(name);
+	ret = ret < 0 ? fail("cannot start the session", ret) : 0;
 out:
 	lttng_destroy_handle(h);
 	lttng_destroy_handle(hp);
 	return ret;
 }
 
-/* libpyust.so first in LD_PRELOAD, before what the environment already preloads. */
-static int set_preload(void)
+/* Stops (once the data is written) and destroys the session. */
+static void finish(const char *name)
 {
-	const char *lib = getenv("PYUST_LIBRARY"), *old = getenv("LD_PRELOAD");
-	char *v;
-	int ret;
+	int ret = lttng_stop_tracing(name);
 
-	if (!lib)
-		lib = PYUST_LIBDIR "/libpyust.so";
-	if (access(lib, R_OK) != 0) {
-		fprintf(stderr, "pyust record: %s: %s (PYUST_LIBRARY names another)\n", lib,
-			strerror(errno));
-		return -1;
-	}
-	if (old && *old) {
-		if (asprintf(&v, "%s:%s", lib, old) < 0)
-			return -1;
-		ret = setenv("LD_PRELOAD", v, 1);
-		free(v);
-		return ret;
-	}
-	return setenv("LD_PRELOAD", lib, 1);
-}
-
-/* The command's wait status. */
-static int run(char **cmd)
-{
-	pid_t pid;
-	int status;
-
-	pid = fork();
-	if (pid < 0) {
-		perror("pyust record: fork");
-		return -1;
-	}
-	if (pid == 0) {
-		restore_signals();
-		if (set_preload() < 0)
-			_exit(126);
-		execvp(cmd[0], cmd);
-		fprintf(stderr, "pyust record: %s: %s\n", cmd[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	child_pid = pid;
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			perror("pyust record: waitpid");
-			return -1;
-		}
-	}
-	child_pid = 0;
-	return status;
+	if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STOPPED)
+		fail("cannot stop the session, the trace may lack its end", ret);
+	ret = lttng_destroy_session(name);
+	if (ret < 0)
+		fail("cannot destroy the session", ret);
 }
 
 static void summary(const char *path, const struct opts *o)
 {
+	char sub[32], logsub[32];
 	struct pyust_counts c;
 	size_t i;
 
@@ -396,8 +371,13 @@ static void summary(const char *path, const struct opts *o)
 		fprintf(stderr, "pyust record: nothing was recorded\n");
 		return;
 	}
-	if (pyust_count_trace(path, &c) < 0) {
+	if (pyust_count_trace(path, &c, &pyust_interrupted) < 0) {
 		fprintf(stderr, "pyust record: the trace is in %s, but cannot be read\n", path);
+		return;
+	}
+	if (c.stopped) {
+		fprintf(stderr, "pyust record: counting stopped; the trace is in %s\n", path);
+		pyust_counts_free(&c);
 		return;
 	}
 	fprintf(stderr, "pyust record: %llu events in %s\n", (unsigned long long)c.events, path);
@@ -406,10 +386,13 @@ static void summary(const char *path, const struct opts *o)
 			c.by_name[i].name);
 	if (c.discarded || c.discarded_unknown)
 		fprintf(stderr,
-			"pyust record: %llu events lost%s: the buffers were full; record again "
-			"with a larger --subbuf-size (now %lluk) or --num-subbuf (now %llu)\n",
-			(unsigned long long)c.discarded, c.discarded_unknown ? " at least" : "",
-			(unsigned long long)(o->subbuf >> 10), (unsigned long long)o->nsubbuf);
+			"pyust record: %s%llu events lost: the buffers were full; record again "
+			"with --blocking, or with larger buffers: --subbuf-size (now %s, %s for "
+			"log records) or --num-subbuf (now %llu)\n",
+			c.discarded_unknown ? "at least " : "", (unsigned long long)c.discarded,
+			size_text(o->subbuf, sub, sizeof(sub)),
+			size_text(logging_subbuf(o), logsub, sizeof(logsub)),
+			(unsigned long long)o->nsubbuf);
 	else
 		fprintf(stderr, "pyust record: no event lost\n");
 	fprintf(stderr,
@@ -419,85 +402,94 @@ static void summary(const char *path, const struct opts *o)
 	pyust_counts_free(&c);
 }
 
-/* DIR made absolute; it must be new or empty, so that one trace is in it. */
-static int out_dir(const char *want, const char *name, char *path, size_t size)
+/* -o DIR made absolute; it must be new or empty, so that one trace is in it. */
+static int out_dir(const char *want, char *path, size_t size)
 {
-	const char *home = getenv("LTTNG_HOME");
-	char cwd[PATH_MAX];
-	struct stat st;
-
-	if (!want) {
-		if (!home)
-			home = getenv("HOME");
-		snprintf(path, size, "%s/lttng-traces/%s", home ? home : "/tmp", name);
-		return 0;
-	}
-	if ((want[0] == '/' || !getcwd(cwd, sizeof(cwd))
-		     ? snprintf(path, size, "%s", want)
-		     : snprintf(path, size, "%s/%s", cwd, want)) >= (int)size) {
-		fprintf(stderr, "pyust record: %s: path too long\n", want);
+	if (pyust_absolute(want, path, size) < 0)
 		return -1;
-	}
-	if (stat(path, &st) == 0) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-		int entries = 0;
-
-		while (d && (e = readdir(d)))
-			entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-		if (d)
-			closedir(d);
-		if (!d || entries) {
-			fprintf(stderr, "pyust record: %s is not an empty directory\n", path);
-			return -1;
-		}
+	if (taken(path)) {
+		fprintf(stderr, "pyust record: %s is not an empty directory\n", path);
+		return -1;
 	}
 	return 0;
 }
 
+/* pyust-CMD-DATE-TIME-PID, or --session's. */
+static void base_name(const struct opts *o, char *name, size_t size)
+{
+	const char *cmd = strrchr(o->cmd[0], '/') ? strrchr(o->cmd[0], '/') + 1 : o->cmd[0];
+	time_t now = time(NULL);
+	char stamp[32];
+	char *p;
+
+	if (o->name) {
+		snprintf(name, size, "%s", o->name);
+		return;
+	}
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(name, size, "pyust-%.40s-%s-%ld", *cmd ? cmd : "cmd", stamp, (long)getpid());
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+}
+
+static int interrupted_status(const char *what)
+{
+	fprintf(stderr, "pyust record: interrupted (signal %d) %s\n", (int)pyust_interrupted, what);
+	return 128 + pyust_interrupted;
+}
+
 int pyust_record_main(int argc, char **argv)
 {
-	char name[128], path[PATH_MAX], stamp[32];
-	const char *base;
+	char base[256], name[300], path[PATH_MAX];
+	char *preload;
 	struct opts o;
-	time_t now = time(NULL);
 	int status, ret;
 
 	ret = parse(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	base = strrchr(o.cmd[0], '/') ? strrchr(o.cmd[0], '/') + 1 : o.cmd[0];
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
-	snprintf(name, sizeof(name), "pyust-%.40s-%s-%ld", base, stamp, (long)getpid());
-	for (char *p = name; *p; p++)
-		if (*p == '/' || *p == ' ')
-			*p = '_';
-	if (out_dir(o.out, name, path, sizeof(path)) < 0)
+	if (o.out && out_dir(o.out, path, sizeof(path)) < 0)
 		return 2;
-	catch_signals();
-	if (ensure_daemon() < 0)
+	ret = pyust_find_command(o.cmd[0]);
+	if (ret)
+		return ret;
+	preload = pyust_preload();
+	if (!preload)
 		return 1;
-	if (setup(name, path, &o) < 0) {
+	base_name(&o, base, sizeof(base));
+	pyust_catch_signals();
+	ret = 1;
+	if (pyust_sessiond_ensure() < 0)
+		goto out;
+	if (pyust_interrupted) {
+		ret = interrupted_status("before the session was made");
+		goto stop;
+	}
+	if (create(&o, base, name, sizeof(name), path, sizeof(path)) < 0)
+		goto stop;
+	if (setup(name, &o) < 0) {
 		lttng_destroy_session(name);
-		stop_daemon();
-		return 1;
+		goto stop;
 	}
-	status = interrupted ? -1 : run(o.cmd);
-	lttng_stop_tracing(name); /* waits for the data to be written */
-	lttng_destroy_session(name);
-	if (interrupted && status == -1) {
-		stop_daemon();
-		return 128 + interrupted;
+	status = pyust_run(o.cmd, preload, o.blocking);
+	finish(name);
+	if (status == -1) {
+		if (pyust_interrupted)
+			ret = interrupted_status("before the command started: session destroyed");
+		goto stop;
 	}
-	if (status != -1 && WIFSIGNALED(status))
+	if (WIFSIGNALED(status))
 		fprintf(stderr, "pyust record: %s was killed by signal %d\n", o.cmd[0],
 			WTERMSIG(status));
-	else if (status != -1 && WEXITSTATUS(status))
+	else if (WEXITSTATUS(status))
 		fprintf(stderr, "pyust record: %s exited with status %d\n", o.cmd[0],
 			WEXITSTATUS(status));
 	summary(path, &o);
-	stop_daemon();
-	if (status == -1)
-		return 1;
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+stop:
+	pyust_sessiond_release();
+out:
+	free(preload);
+	return ret;
 }

@@ -1,31 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""The pyust command: `pyust record` against the tests' own session daemon
-(and one it starts itself), `pyust report` over the traces it writes. The
-command is C that does not depend on the interpreter: one interpreter runs
-these tests."""
+"""pyust report over traces pyust record writes (test_record.py tests
+record). The command is C that does not depend on the interpreter: one
+interpreter runs these tests."""
 
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
-import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from pyusttest import PROGRAMS, Trace, apart
+from pyusttest import PROGRAMS
 
 FIB = str(PROGRAMS / "fib.py")
-
-LOGGING_APP = """
-import logging
-def f():
-    logging.getLogger("app").warning("one %d", 1)
-f()
-f()
-logging.getLogger("app.sub").error("two")
-"""
 
 
 def pyust(py):
@@ -40,146 +28,6 @@ def run(py, daemon, *args, env=None, **kw):
                           timeout=300, **kw)
 
 
-def record_sessions(daemon):
-    """The sessions pyust record made that still exist."""
-    return re.findall(r"^\s*\d+\) (pyust-\S+)", daemon.lttng("list").stdout, re.MULTILINE)
-
-
-def summary_counts(stderr):
-    return {m.group(2): int(m.group(1))
-            for m in re.finditer(r"^\s+(\d+)\s+(\S+)$", stderr, re.MULTILINE)}
-
-
-def test_record_fib(first_py, daemon, tmp_path):
-    out = tmp_path / "t"
-    p = run(first_py, daemon, "record", "-o", str(out), "--", first_py["python"], FIB, "15")
-    assert p.returncode == 0, p.stderr
-    assert p.stdout == "610\n"
-    trace = Trace(out)
-    assert trace.calls(FIB)["fib"] == 1973
-    trace.check_nesting()
-    counts = summary_counts(p.stderr)
-    assert counts["python:function__entry"] == len(trace.python("entry"))
-    assert counts["python:function__return"] == len(trace.python("return"))
-    assert "no event lost" in p.stderr
-    assert f"pyust report --calltime {out}" in p.stderr
-    assert record_sessions(daemon) == []
-
-
-def test_record_logging_filter_and_no_logging(first_py, daemon, tmp_path):
-    prog = tmp_path / "app.py"
-    prog.write_text(LOGGING_APP)
-    out = tmp_path / "t"
-    p = run(first_py, daemon, "record", "-o", str(out), "--filter", 'co_name == "f"',
-            first_py["python"], str(prog))
-    assert p.returncode == 0, p.stderr
-    trace = Trace(out)
-    assert trace.calls() == {"f": 2}
-    assert [e["msg"] for e in trace.named("lttng_python:event")] == ["one 1", "one 1", "two"]
-    assert all(e.ctx["vpid"] > 0 for e in trace.named("lttng_python:event"))
-    out2 = tmp_path / "t2"
-    p = run(first_py, daemon, "record", "-o", str(out2), "--no-logging", "--",
-            first_py["python"], str(prog))
-    assert p.returncode == 0, p.stderr
-    trace = Trace(out2)
-    assert trace.named("lttng_python:event") == []
-    assert trace.calls(str(prog))["f"] == 2
-
-
-def test_record_native(first_py, daemon, helpers, tmp_path):
-    out = tmp_path / "t"
-    p = run(first_py, daemon, "record", "-o", str(out), "--native", "--", str(helpers("native")))
-    assert p.returncode == 0, p.stderr
-    counts = summary_counts(p.stderr)
-    assert counts["lttng_ust_cyg_profile_fast:func_entry"] == 16
-    assert counts["lttng_ust_statedump:start"] >= 1
-    # report adds debug-info itself: the functions have their names.
-    r = run(first_py, daemon, "report", str(out), "--calltime")
-    assert r.returncode == 0, r.stderr
-    rows = {line.split()[-1]: int(line.split()[1]) for line in r.stdout.splitlines()
-            if line.startswith("native")}
-    assert rows == {"main": 1, "middle": 5, "leaf": 10}
-
-
-def test_record_exit_status(first_py, daemon, tmp_path):
-    p = run(first_py, daemon, "record", "-o", str(tmp_path / "a"), "--", first_py["python"],
-            "-c", "import sys; sys.exit(3)")
-    assert p.returncode == 3
-    assert "exited with status 3" in p.stderr
-    p = run(first_py, daemon, "record", "-o", str(tmp_path / "b"), "--", first_py["python"],
-            "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)")
-    assert p.returncode == 128 + signal.SIGTERM
-    assert "killed by signal 15" in p.stderr
-    p = run(first_py, daemon, "record", "-o", str(tmp_path / "c"), "--", "/nonexistent/cmd")
-    assert p.returncode == 127
-    assert "/nonexistent/cmd: No such file or directory" in p.stderr
-    assert "nothing was recorded" in p.stderr
-
-
-def test_record_forwards_signals(first_py, daemon, tmp_path):
-    """A SIGINT sent to pyust goes to the command, which ends as it would;
-    the session is stopped, destroyed, and what it recorded is read."""
-    code = ("import time\n"
-            "def wait():\n"
-            "    print('ready', flush=True)\n"
-            "    time.sleep(60)\n"
-            "wait()\n")
-    e = dict(daemon.env)
-    proc = subprocess.Popen([pyust(first_py), "record", "-o", str(tmp_path / "t"), "--",
-                             first_py["python"], "-c", code], env=e, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline() == "ready\n"
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGINT, err
-    assert "KeyboardInterrupt" in err
-    trace = Trace(tmp_path / "t")
-    assert trace.calls("<string>")["wait"] == 1
-    assert record_sessions(daemon) == []
-
-
-def test_record_bad_usage(first_py, daemon, tmp_path):
-    for args, want in ((["record"], "no command to run"),
-                       (["record", "--bogus", "true"], "unknown option"),
-                       (["record", "--subbuf-size", "3k", "true"], "not a power of 2"),
-                       (["report"], "which trace"),
-                       (["report", str(tmp_path)], "which view"),
-                       (["report", str(tmp_path), "--calltime", "--top", "x"], "not an integer"),
-                       (["frobnicate"], "unknown command")):
-        p = run(first_py, daemon, *args)
-        assert p.returncode == 2, (args, p.stderr)
-        assert want in p.stderr, (args, p.stderr)
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full" / "x").write_text("")
-    p = run(first_py, daemon, "record", "-o", str(tmp_path / "full"), "true")
-    assert p.returncode == 2 and "not an empty directory" in p.stderr
-    assert run(first_py, daemon, "--version").stdout.startswith("pyust ")
-    assert "pyust record" in run(first_py, daemon, "help", "record").stdout
-
-
-def test_record_starts_and_stops_a_daemon(first_py, tmp_path):
-    """With no session daemon, record starts one for the command and stops it after."""
-    script = tmp_path / "run.sh"
-    script.write_text(f"""
-set -e
-export LTTNG_HOME={tmp_path}/home
-mkdir -p "$LTTNG_HOME"
-{pyust(first_py)} record -o {tmp_path}/t -- {first_py["python"]} {FIB} 10
-echo "status $?"
-""")
-    before = set(subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
-                                text=True).stdout.split())
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-    cmd, env = apart(["bash", str(script)], env)
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.endswith("55\nstatus 0\n"), p.stdout
-    assert Trace(tmp_path / "t").calls(FIB)["fib"] == 177
-    after = set(subprocess.run(["pgrep", "-x", "lttng-sessiond"], capture_output=True,
-                               text=True).stdout.split())
-    assert after <= before
-
-
 @pytest.fixture(scope="module")
 def fib_trace(daemon, tmp_path_factory, first_py):
     out = tmp_path_factory.mktemp("cli") / "fib"
@@ -187,6 +35,15 @@ def fib_trace(daemon, tmp_path_factory, first_py):
             first_py["python"], FIB, "12")
     assert p.returncode == 0, p.stderr
     return out
+
+
+def test_report_bad_usage(first_py, daemon, tmp_path):
+    for args, want in ((["report"], "which trace"),
+                       (["report", str(tmp_path)], "which view"),
+                       (["report", str(tmp_path), "--calltime", "--top", "x"], "not an integer")):
+        p = run(first_py, daemon, *args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert want in p.stderr, (args, p.stderr)
 
 
 def test_report_views(first_py, daemon, fib_trace):
@@ -214,6 +71,18 @@ def test_report_views(first_py, daemon, fib_trace):
     empty.mkdir(exist_ok=True)
     r = run(first_py, daemon, "report", str(empty), "--calltime")
     assert r.returncode == 1 and "no CTF trace" in r.stderr
+
+
+def test_report_native_names(first_py, daemon, helpers, tmp_path):
+    """report adds debug-info itself: the native functions have their names."""
+    out = tmp_path / "t"
+    p = run(first_py, daemon, "record", "-o", str(out), "--native", "--", str(helpers("native")))
+    assert p.returncode == 0, p.stderr
+    r = run(first_py, daemon, "report", str(out), "--calltime")
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[-1]: int(line.split()[1]) for line in r.stdout.splitlines()
+            if line.startswith("native")}
+    assert rows == {"main": 1, "middle": 5, "leaf": 10}
 
 
 def speedscope(py, daemon, trace, tmp_path, *extra):
@@ -301,27 +170,3 @@ def test_report_files_with_odd_names(first_py, daemon, tmp_path):
     titles = {b[0].rsplit(", ", 2)[0] for b in flamegraph(first_py, daemon, out, tmp_path)}
     assert {'q"uote\\ (odd"<&>.py)', "<tag> & amp (odd\"<&>.py)", "ctl??[31m (odd\"<&>.py)",
             "caf\u00e9 (odd\"<&>.py)"} <= titles
-
-
-def test_record_says_what_was_lost(first_py, daemon, tmp_path):
-    """Buffers too small for the program: the loss is counted, and the option
-    that avoids it named."""
-    p = run(first_py, daemon, "record", "-o", str(tmp_path / "t"), "--subbuf-size", "4k",
-            "--num-subbuf", "2", "--no-logging", first_py["python"], FIB, "20")
-    assert p.returncode == 0, p.stderr
-    m = re.search(r"(\d+) events lost.*--subbuf-size \(now 4k\) or --num-subbuf \(now 2\)",
-                  p.stderr)
-    assert m and int(m.group(1)) > 0, p.stderr
-    assert Trace(tmp_path / "t").discarded == int(m.group(1))
-
-
-def test_record_keeps_ignored_signals_ignored(first_py, daemon, tmp_path):
-    """A command started with SIGINT ignored (nohup, a background job) gets it ignored."""
-    code = ("import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN,"
-            " signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)")
-    e = dict(daemon.env)
-    p = subprocess.run([pyust(first_py), "record", "-o", str(tmp_path / "t"), "--no-logging",
-                        first_py["python"], "-c", code], env=e, capture_output=True, text=True,
-                       timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    assert p.returncode == 0, p.stderr
-    assert p.stdout == "True True\n"
