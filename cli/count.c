@@ -116,7 +116,8 @@ int pyust_count_trace(const char *trace, struct pyust_counts *c, const volatile 
 				   NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK)
 		goto out;
 	ret = pyust_graph_run(&g, "record");
-	qsort(c->by_name, c->len, sizeof(*c->by_name), by_count);
+	if (c->len)
+		qsort(c->by_name, c->len, sizeof(*c->by_name), by_count);
 out:
 	pyust_graph_close(&g);
 	return ret;

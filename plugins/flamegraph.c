@@ -164,7 +164,8 @@ static void place(struct box *b)
 {
 	double x = b->x;
 
-	qsort(b->kids, b->nkids, sizeof(*b->kids), by_name);
+	if (b->nkids > 1)
+		qsort(b->kids, b->nkids, sizeof(*b->kids), by_name);
 	for (uint32_t i = 0; i < b->nkids; i++) {
 		b->kids[i]->x = x;
 		x += (double)b->kids[i]->total;

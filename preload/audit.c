@@ -7,23 +7,22 @@
  * (sys._getframe, frame attribute reads): 7% of a logging-heavy program. The
  * C API cannot remove a hook, so the entry is found in the list that
  * _PyRuntime heads and unlinked. The entry's layout, {next, hook, data}, is
- * the same from 3.8 to 3.13; where the head sits in _PyRuntime changes, so
- * it is searched for: the one word of _PyRuntime from which the list leads
- * to our entry, reading only memory that /proc/self/maps says is readable.
- * Unlinked entries are kept, never freed: a thread walking the list at that
- * moment still reads valid memory, and the entry can be linked again.
- * Callers hold the GIL.
+ * the same from 3.8 to 3.13; where the head sits in _PyRuntime changes. So
+ * hooks are added through a raw allocator that sees the one block
+ * PySys_AddAuditHook allocates, the entry; when it is first in the list, the
+ * head is the one word of _PyRuntime that holds its address. Only _PyRuntime
+ * and entries are read: nothing that might not be one (valgrind and ASan
+ * check this). Unlinked entries are kept, never freed: a thread walking the
+ * list at that moment still reads valid memory, and the entry can be linked
+ * again. Callers hold the GIL, or are alone before Py_Initialize.
  */
 
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <elf.h>
-#include <fcntl.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "pyust-preload.h"
 
@@ -33,148 +32,114 @@ struct hook_entry {
 	void *data;
 };
 
-struct range {
-	uintptr_t lo, hi;
-};
-
-static struct range *ranges;
-static size_t nranges;
-
-/* The readable mappings, in address order as the kernel lists them. */
-static int load_maps(void)
-{
-	size_t size = 0, cap = 1 << 16, n = 0, cap_r = 64;
-	char *buf = malloc(cap), *line, *end;
-	struct range *r = malloc(cap_r * sizeof(*r));
-	ssize_t got;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !buf || !r)
-		goto fail;
-	while ((got = read(fd, buf + size, cap - size - 1)) > 0) {
-		size += (size_t)got;
-		if (cap - size < 2) {
-			char *bigger = realloc(buf, cap * 2);
-
-			if (!bigger)
-				goto fail;
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	buf[size] = '\0';
-	for (line = buf; *line; line = *end ? end + 1 : end) {
-		unsigned long lo, hi;
-		char *p;
-
-		end = strchrnul(line, '\n');
-		lo = strtoul(line, &p, 16);
-		if (*p != '-')
-			continue;
-		hi = strtoul(p + 1, &p, 16);
-		if (*p != ' ' || p[1] != 'r')
-			continue;
-		if (n == cap_r) {
-			struct range *more = realloc(r, cap_r * 2 * sizeof(*r));
-
-			if (!more)
-				goto fail;
-			r = more;
-			cap_r *= 2;
-		}
-		r[n].lo = lo;
-		r[n].hi = hi;
-		n++;
-	}
-	close(fd);
-	free(buf);
-	free(ranges);
-	ranges = r;
-	nranges = n;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	free(r);
-	return -1;
-}
-
-static int readable(uintptr_t p, size_t len)
-{
-	size_t lo = 0, hi = nranges;
-
-	if (!p || p % sizeof(void *) || p + len < p)
-		return 0;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (p >= ranges[mid].hi)
-			lo = mid + 1;
-		else if (p < ranges[mid].lo)
-			hi = mid;
-		else
-			return p + len <= ranges[mid].hi;
-	}
-	return 0;
-}
-
 /* The word of _PyRuntime that heads the runtime's list of C audit hooks. */
 static struct hook_entry **head;
 
-/* Finds our entry in the list, and the head once. NULL: not linked. */
-static struct hook_entry *find(void *hook, void *data, struct hook_entry **prev)
+/* While a hook is added: the allocator wrapped, and what was allocated. */
+static struct py_allocator wrapped;
+static void *block;
+static int blocks;
+
+static void *rec_malloc(void *ctx, size_t size)
 {
-	struct hook_entry **found = NULL, *entry = NULL, *before = NULL;
-	uintptr_t *w, *w_end;
+	void *p = wrapped.malloc(ctx, size);
+
+	if (p && !blocks++)
+		block = p;
+	return p;
+}
+
+static void *rec_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	void *p = wrapped.calloc(ctx, nelem, elsize);
+
+	if (p && !blocks++)
+		block = p;
+	return p;
+}
+
+static void *rec_realloc(void *ctx, void *ptr, size_t size)
+{
+	void *p = wrapped.realloc(ctx, ptr, size);
+
+	blocks += 2; /* not what PySys_AddAuditHook does: trust nothing */
+	return p;
+}
+
+static void rec_free(void *ctx, void *ptr)
+{
+	if (ptr && ptr == block)
+		blocks += 2;
+	wrapped.free(ctx, ptr);
+}
+
+/* The one word of _PyRuntime holding entry's address, or NULL. */
+static struct hook_entry **head_of(struct hook_entry *entry)
+{
+	struct hook_entry **found = NULL, **w, **end;
 	const ElfW(Sym) * sym;
 	Dl_info info;
-	void *rt;
+	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
 
-	if (head) {
-		struct hook_entry *e, *p = NULL;
-		int depth = 0;
-
-		for (e = *head; e && depth < 1024; p = e, e = e->next, depth++)
-			if (e->hook == hook && e->data == data) {
-				*prev = p;
-				return e;
-			}
+	if (!rt || !dladdr1(rt, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
 		return NULL;
+	end = (struct hook_entry **)rt + sym->st_size / sizeof(*w);
+	for (w = rt; w < end; w++) {
+		if (*w != entry)
+			continue;
+		if (found)
+			return NULL; /* two: not sure which is the head */
+		found = w;
 	}
-	rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
-	if (!rt || !dladdr1(rt, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
-	    sym->st_size < sizeof(void *) || load_maps() < 0)
-		return NULL;
-	w_end = (uintptr_t *)((char *)rt + sym->st_size);
-	for (w = rt; w < w_end; w++) {
-		struct hook_entry *e = (struct hook_entry *)*w, *p = NULL;
-		int depth;
+	return found;
+}
 
-		for (depth = 0; depth < 64 && readable((uintptr_t)e, sizeof(*e));
-		     depth++, p = e, e = e->next) {
-			if (e->hook != hook || e->data != data)
-				continue;
-			if (found)
-				entry = NULL; /* two ways in: not sure which is the head */
-			else
-				entry = e;
-			found = (struct hook_entry **)w;
-			before = p;
-			break;
+int pyust_audit_add(void *hook, void *data, void **entry)
+{
+	int (*add)(void *hook, void *data) = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+	void (*get)(int domain, struct py_allocator *a) = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
+	void (*set)(int domain, struct py_allocator *a) = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
+	struct py_allocator rec = {NULL, rec_malloc, rec_calloc, rec_realloc, rec_free};
+	struct hook_entry *e;
+	int ret;
+
+	*entry = NULL;
+	if (!add)
+		return -1;
+	if (!get || !set)
+		return add(hook, data);
+	get(PYUST_MEM_DOMAIN_RAW, &wrapped);
+	rec.ctx = wrapped.ctx;
+	block = NULL;
+	blocks = 0;
+	set(PYUST_MEM_DOMAIN_RAW, &rec);
+	ret = add(hook, data);
+	set(PYUST_MEM_DOMAIN_RAW, &wrapped);
+	if (ret != 0 || blocks != 1)
+		return ret;
+	e = block;
+	if (e->hook != hook || e->data != data)
+		return 0;
+	*entry = e;
+	if (!head)
+		head = head_of(e);
+	return 0;
+}
+
+/* Finds our entry in the list. NULL: not linked, or the head is unknown. */
+static struct hook_entry *find(void *hook, void *data, struct hook_entry **prev)
+{
+	struct hook_entry *e, *p = NULL;
+	int depth = 0;
+
+	if (!head)
+		return NULL;
+	for (e = *head; e && depth < 1024; p = e, e = e->next, depth++)
+		if (e->hook == hook && e->data == data) {
+			*prev = p;
+			return e;
 		}
-		if (found && !entry)
-			break;
-	}
-	/* Needed only for this scan: later look-ups walk the list from the head. */
-	free(ranges);
-	ranges = NULL;
-	nranges = 0;
-	if (!entry)
-		return NULL;
-	head = found;
-	*prev = before;
-	return entry;
+	return NULL;
 }
 
 void *pyust_audit_unlink(void *hook, void *data)
@@ -201,7 +166,7 @@ int pyust_audit_relink(void *entry)
 	return 0;
 }
 
-/* How many C hooks CPython's list holds; -1 before the head was found. */
+/* How many C hooks CPython's list holds; -1 when its head is unknown. */
 int pyust_audit_count(void)
 {
 	struct hook_entry *e;

@@ -29,23 +29,11 @@
 #define PY_FILE_INPUT 257 /* Py_file_input, the same in every CPython 3 */
 
 typedef void PyObj;
-typedef int (*audit_hook_fn)(const char *event, PyObj *args, void *data);
-
-/* PyMemAllocatorEx, unchanged from 3.5 to 3.13. */
-struct py_allocator {
-	void *ctx;
-	void *(*malloc)(void *ctx, size_t size);
-	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
-	void *(*realloc)(void *ctx, void *ptr, size_t new_size);
-	void (*free)(void *ctx, void *ptr);
-};
-#define PYMEM_DOMAIN_RAW 0
 
 /* The part of the C API the bootstrap uses; all of it exists in 3.8 to 3.13. */
 static struct {
 	int (*IsInitialized)(void);
 	const char *(*GetVersion)(void);
-	int (*AddAuditHook)(audit_hook_fn hook, void *data);
 	void (*GetAllocator)(int domain, struct py_allocator *a);
 	void (*SetAllocator)(int domain, struct py_allocator *a);
 	PyObj *(*Dict_New)(void);
@@ -194,60 +182,18 @@ out:
  * CPython allocates the audit hook's entry, before Py_Initialize, with the
  * raw allocator of that moment (malloc), and frees it at exit with the raw
  * allocator of that moment: the debug one under -X dev or PYTHONMALLOC=debug,
- * which aborts on a block it did not allocate. So the entry's allocation is
- * recorded, and when the entries are about to be freed with another
- * allocator, a forwarding allocator frees the recorded blocks with the one
- * that allocated them, then puts the program's back. This matters only when
- * the entry could not be taken out of CPython's list (unhook() below): an
- * unlinked entry is never freed.
+ * which aborts on a block it did not allocate. So when the entries are about
+ * to be freed with another allocator, a forwarding allocator frees the entry
+ * with the one that allocated it, then puts the program's back. This matters
+ * only when the entry could not be taken out of CPython's list (unhook()
+ * below): an unlinked entry is never freed.
  */
-#define MAX_BLOCKS 4
 static int audit_hook(const char *event, PyObj *args, void *data);
 static struct py_allocator boot_alloc; /* the raw allocator that allocated the entry */
 static struct py_allocator exit_alloc; /* the raw allocator when the entries are freed */
-static void *blocks[MAX_BLOCKS];
+static void *entry;		       /* the hook's entry in CPython's list */
 
-static void remember(void *p, void *old)
-{
-	for (int i = 0; i < MAX_BLOCKS; i++)
-		if (blocks[i] == old) {
-			blocks[i] = p;
-			return;
-		}
-}
-
-static void *rec_malloc(void *ctx __attribute__((unused)), size_t size)
-{
-	void *p = boot_alloc.malloc(boot_alloc.ctx, size);
-
-	remember(p, NULL);
-	return p;
-}
-
-static void *rec_calloc(void *ctx __attribute__((unused)), size_t nelem, size_t elsize)
-{
-	void *p = boot_alloc.calloc(boot_alloc.ctx, nelem, elsize);
-
-	remember(p, NULL);
-	return p;
-}
-
-static void *rec_realloc(void *ctx __attribute__((unused)), void *ptr, size_t size)
-{
-	void *p = boot_alloc.realloc(boot_alloc.ctx, ptr, size);
-
-	if (p)
-		remember(p, ptr);
-	return p;
-}
-
-static void rec_free(void *ctx __attribute__((unused)), void *ptr)
-{
-	remember(NULL, ptr);
-	boot_alloc.free(boot_alloc.ctx, ptr);
-}
-
-/* The program's allocator, except for the recorded blocks; same ctx. */
+/* The program's allocator, except for the entry; same ctx. */
 static void *fwd_malloc(void *ctx, size_t size)
 {
 	return exit_alloc.malloc(ctx, size);
@@ -265,55 +211,37 @@ static void *fwd_realloc(void *ctx, void *ptr, size_t size)
 
 static void fwd_free(void *ctx, void *ptr)
 {
-	int left = 0, mine = 0;
-
-	for (int i = 0; i < MAX_BLOCKS; i++) {
-		if (ptr && blocks[i] == ptr) {
-			blocks[i] = NULL;
-			mine = 1;
-		}
-		left |= blocks[i] != NULL;
-	}
-	if (!mine) {
+	if (!ptr || ptr != entry) {
 		exit_alloc.free(ctx, ptr);
 		return;
 	}
+	entry = NULL;
 	boot_alloc.free(boot_alloc.ctx, ptr);
-	if (!left)
-		py.SetAllocator(PYMEM_DOMAIN_RAW, &exit_alloc);
+	py.SetAllocator(PYUST_MEM_DOMAIN_RAW, &exit_alloc);
 }
 
 static void add_audit_hook(void)
 {
-	struct py_allocator rec = {NULL, rec_malloc, rec_calloc, rec_realloc, rec_free};
-
 	*(void **)&py.GetAllocator = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
 	*(void **)&py.SetAllocator = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
-	if (py.GetAllocator && py.SetAllocator) {
-		py.GetAllocator(PYMEM_DOMAIN_RAW, &boot_alloc);
-		py.SetAllocator(PYMEM_DOMAIN_RAW, &rec);
-	}
-	if (py.AddAuditHook(audit_hook, &state) == 0)
+	if (py.GetAllocator)
+		py.GetAllocator(PYUST_MEM_DOMAIN_RAW, &boot_alloc);
+	if (pyust_audit_add((void *)audit_hook, &state, &entry) == 0)
 		state = BOOT_WAITING;
-	if (py.GetAllocator && py.SetAllocator)
-		py.SetAllocator(PYMEM_DOMAIN_RAW, &boot_alloc);
 }
 
 /* In the audit event that comes right before CPython frees the entries. */
 static void before_entries_freed(void)
 {
 	struct py_allocator fwd = {NULL, fwd_malloc, fwd_calloc, fwd_realloc, fwd_free};
-	int any = 0;
 
-	for (int i = 0; i < MAX_BLOCKS; i++)
-		any |= blocks[i] != NULL;
-	if (!any)
+	if (!entry || !py.GetAllocator || !py.SetAllocator)
 		return;
-	py.GetAllocator(PYMEM_DOMAIN_RAW, &exit_alloc);
+	py.GetAllocator(PYUST_MEM_DOMAIN_RAW, &exit_alloc);
 	if (exit_alloc.free == boot_alloc.free && exit_alloc.ctx == boot_alloc.ctx)
 		return;
 	fwd.ctx = exit_alloc.ctx;
-	py.SetAllocator(PYMEM_DOMAIN_RAW, &fwd);
+	py.SetAllocator(PYUST_MEM_DOMAIN_RAW, &fwd);
 }
 
 /* The hook has served: out of CPython's list, where it would cost every audit event. */
@@ -501,8 +429,8 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 	version = py.GetVersion();
 	if (sscanf(version, "%d.%d", &py_major, &py_minor) != 2)
 		return;
-	*(void **)&py.AddAuditHook = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
-	if (py_major != 3 || py_minor < 9 || !py.AddAuditHook || lookup_api()) {
+	if (py_major != 3 || py_minor < 9 || !dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") ||
+	    lookup_api()) {
 		pyust_warn("Python function events are off: Python %d.%d is not supported "
 			   "(pyust supports CPython 3.9 to 3.13)",
 			   py_major, py_minor);

@@ -8,13 +8,15 @@
 #ifndef PYUST_PRELOAD_H
 #define PYUST_PRELOAD_H
 
+#include <stddef.h>
+
 #define PYUST_EXPORT __attribute__((visibility("default")))
 
 /*
  * Bumped whenever the module and the preload stop understanding each other;
  * the module refuses to start against a preload of another version.
  */
-#define PYUST_PRELOAD_ABI 3
+#define PYUST_PRELOAD_ABI 4
 
 PYUST_EXPORT int pyust_preload_abi(void);
 
@@ -46,11 +48,23 @@ PYUST_EXPORT void pyust_debug(const char *fmt, ...) __attribute__((format(printf
 
 /*
  * C audit hooks out of CPython's list while they have nothing to do
- * (audit.c): unlink returns the entry, to link again later; NULL when it
+ * (audit.c). add is PySys_AddAuditHook that also gives the entry (NULL when
+ * not known); unlink returns the entry, to link again later; NULL when it
  * cannot be found. Under the GIL.
  */
+PYUST_EXPORT int pyust_audit_add(void *hook, void *data, void **entry);
 PYUST_EXPORT void *pyust_audit_unlink(void *hook, void *data);
 PYUST_EXPORT int pyust_audit_relink(void *entry);
 PYUST_EXPORT int pyust_audit_count(void);
+
+/* PyMemAllocatorEx, unchanged from 3.5 to 3.13 (the preload has no Python.h). */
+struct py_allocator {
+	void *ctx;
+	void *(*malloc)(void *ctx, size_t size);
+	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
+	void *(*realloc)(void *ctx, void *ptr, size_t new_size);
+	void (*free)(void *ctx, void *ptr);
+};
+#define PYUST_MEM_DOMAIN_RAW 0 /* PYMEM_DOMAIN_RAW */
 
 #endif /* PYUST_PRELOAD_H */

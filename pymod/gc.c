@@ -10,15 +10,17 @@
 #include "pyust.h"
 #include "tp-python.h"
 
-static PyObject *str_generation, *str_collected;
 static PyObject *callback; /* the callback object, while pyust has one */
 static int in_list;	   /* read by the watcher without the GIL */
 
-static long info_long(PyObject *info, PyObject *key)
+/* A key's text made each time: a collection is rare, and nothing outlives the interpreter. */
+static long info_long(PyObject *info, const char *key)
 {
-	PyObject *v = PyDict_Check(info) ? PyDict_GetItemWithError(info, key) : NULL;
+	PyObject *k = PyUnicode_FromString(key);
+	PyObject *v = k && PyDict_Check(info) ? PyDict_GetItemWithError(info, k) : NULL;
 	long n = v ? PyLong_AsLong(v) : -1;
 
+	Py_XDECREF(k);
 	if (PyErr_Occurred())
 		PyErr_Clear();
 	return n;
@@ -35,10 +37,10 @@ static PyObject *gc_callback(PyObject *self, PyObject *args)
 		Py_RETURN_NONE;
 	if (lttng_ust_tracepoint_enabled(python, gc__start) &&
 	    PyUnicode_CompareWithASCIIString(phase, "start") == 0)
-		lttng_ust_do_tracepoint(python, gc__start, (int)info_long(info, str_generation));
+		lttng_ust_do_tracepoint(python, gc__start, (int)info_long(info, "generation"));
 	else if (lttng_ust_tracepoint_enabled(python, gc__done) &&
 		 PyUnicode_CompareWithASCIIString(phase, "stop") == 0)
-		lttng_ust_do_tracepoint(python, gc__done, info_long(info, str_collected));
+		lttng_ust_do_tracepoint(python, gc__done, info_long(info, "collected"));
 	Py_RETURN_NONE;
 }
 
@@ -48,9 +50,7 @@ static PyMethodDef gc_callback_def = {
 
 void pyust_gc_forget(void)
 {
-	/* Freed with the interpreter (3.12+ frees interned strings). */
-	str_generation = NULL;
-	str_collected = NULL;
+	/* Freed with the interpreter. */
 	callback = NULL;
 	__atomic_store_n(&in_list, 0, __ATOMIC_RELAXED);
 }
@@ -97,12 +97,6 @@ void pyust_gc_apply(bool follow)
 
 int pyust_gc_init(PyObject *module)
 {
-	if (!str_generation) {
-		str_generation = PyUnicode_InternFromString("generation");
-		str_collected = PyUnicode_InternFromString("collected");
-		if (!str_generation || !str_collected)
-			return -1;
-	}
 	callback = PyCFunction_NewEx(&gc_callback_def, NULL, NULL);
 	if (!callback)
 		return -1;

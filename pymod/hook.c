@@ -41,30 +41,39 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
 	bool known;
 } stack;
 
-/* Bytes of stack left below the caller, SIZE_MAX when unknown. */
-static size_t stack_left(void)
+/*
+ * Once per thread: where its stack is. Out of line, so that no stack object
+ * is in pyust_eval's frame, which pthread_exit may unwind without returning
+ * (a daemon thread at exit): ASan would find its redzones still set.
+ */
+static __attribute__((noinline, cold)) void stack_learn(void)
 {
-	char here;
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
 
-	if (!stack.known) {
-		pthread_attr_t attr;
-		void *addr;
-		size_t size;
-
-		stack.known = true;
-		if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-			if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-				stack.lo = addr;
-				stack.hi = (char *)addr + size;
-				stack.reserve = size / 4 < STACK_RESERVE ? size / 4 : STACK_RESERVE;
-			}
-			pthread_attr_destroy(&attr);
-		}
+	stack.known = true;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+		stack.lo = addr;
+		stack.hi = (char *)addr + size;
+		stack.reserve = size / 4 < STACK_RESERVE ? size / 4 : STACK_RESERVE;
 	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Bytes of stack left below the caller, SIZE_MAX when unknown. */
+static inline size_t stack_left(void)
+{
+	char *here = __builtin_frame_address(0);
+
+	if (!stack.known)
+		stack_learn();
 	/* Not on the thread's own stack (a coroutine library's, say): unknown. */
-	if (!stack.lo || &here < stack.lo || &here >= stack.hi)
+	if (!stack.lo || here < stack.lo || here >= stack.hi)
 		return SIZE_MAX;
-	return (size_t)(&here - stack.lo);
+	return (size_t)(here - stack.lo);
 }
 
 /*

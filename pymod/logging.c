@@ -73,7 +73,7 @@ static void hook(bool on)
 			hooked = false;
 		}
 	} else if (parked ? pyust_audit_relink(parked) == 0
-			  : PySys_AddAuditHook(audit, &hooked) == 0) {
+			  : pyust_audit_add((void *)audit, &hooked, &e) == 0) {
 		hooked = true;
 	} else {
 		PyErr_Clear();
@@ -109,8 +109,14 @@ static bool reaches_root(PyObject *logger)
 	return reached;
 }
 
-/* orig(logger, *args, **kw), args and keyword values as vectorcall passes them. */
-static PyObject *call_orig(PyObject *logger, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
+/*
+ * orig(logger, *args, **kw), args and keyword values as vectorcall passes
+ * them. Not under ASan: CPython ends a daemon thread that logs at exit with
+ * pthread_exit, whose unwinding leaves small's redzones set for the thread's
+ * last functions to trip on.
+ */
+__attribute__((no_sanitize("address"))) static PyObject *
+call_orig(PyObject *logger, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
 {
 	Py_ssize_t all = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
 	PyObject *small[8], **v = small, *r;
