@@ -79,16 +79,50 @@ int pyust_absolute(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* ASan's runtime must precede every library built with it, libpyust.so too. */
+static bool sanitizer_runtime(const char *base)
+{
+	return strncmp(base, "libasan.so", 10) == 0 || strncmp(base, "libclang_rt.asan", 16) == 0;
+}
+
+/* Appends to v the entries of list (by LD_PRELOAD's separators) that pass keep. */
+static void append(char *v, const char *list, bool (*keep)(const char *base))
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	for (tok = copy ? strtok_r(copy, ": ", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ": ", &save)) {
+		const char *base = strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok;
+
+		if (!keep(base))
+			continue;
+		if (*v)
+			strcat(v, ":");
+		strcat(v, tok);
+	}
+	free(copy);
+}
+
+static bool first(const char *base)
+{
+	return sanitizer_runtime(base);
+}
+
+/* Two copies of libpyust.so would both register pyust's probes. */
+static bool after(const char *base)
+{
+	return !sanitizer_runtime(base) && strcmp(base, "libpyust.so") != 0;
+}
+
 /*
  * The command's LD_PRELOAD: libpyust.so (absolute, as the command may change
  * directory) first, then what the environment preloads but another
- * libpyust.so. NULL after saying why.
+ * libpyust.so; sanitizer runtimes stay before it. NULL after saying why.
  */
 char *pyust_preload(void)
 {
-	const char *want = getenv("PYUST_LIBRARY"), *old = getenv("LD_PRELOAD"), *sep = ": ";
-	char lib[PATH_MAX], *v, *copy, *tok, *save = NULL;
-	size_t len;
+	const char *want = getenv("PYUST_LIBRARY"), *old = getenv("LD_PRELOAD");
+	char lib[PATH_MAX], *v;
 
 	if (!want || !*want)
 		want = PYUST_LIBDIR "/libpyust.so";
@@ -99,29 +133,21 @@ char *pyust_preload(void)
 	}
 	if (pyust_absolute(want, lib, sizeof(lib)) < 0)
 		return NULL;
-	if (strpbrk(lib, sep)) {
+	if (strpbrk(lib, ": ")) {
 		fprintf(stderr, "pyust record: %s: LD_PRELOAD cannot hold a path with ':' or ' '\n",
 			lib);
 		return NULL;
 	}
-	len = strlen(lib) + (old ? strlen(old) : 0) + 2;
-	v = malloc(len);
-	copy = strdup(old ? old : "");
-	if (!v || !copy) {
-		free(v);
-		free(copy);
+	if (!old)
+		old = "";
+	v = calloc(1, strlen(lib) + strlen(old) + 2);
+	if (!v)
 		return NULL;
-	}
-	strcpy(v, lib);
-	for (tok = strtok_r(copy, sep, &save); tok; tok = strtok_r(NULL, sep, &save)) {
-		const char *base = strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok;
-
-		if (strcmp(base, "libpyust.so") == 0)
-			continue; /* two copies would both register pyust's probes */
+	append(v, old, first);
+	if (*v)
 		strcat(v, ":");
-		strcat(v, tok);
-	}
-	free(copy);
+	strcat(v, lib);
+	append(v, old, after);
 	return v;
 }
 

@@ -25,6 +25,26 @@ _SCRUB = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONNOUSERSITE", "LD_P
           "PYUST_QUIET", "PYENV_VERSION")
 
 
+# Set by tests/run-sanitized: the ASan runtime, which must come first in
+# LD_PRELOAD of every process that loads pyust's code (the interpreters are not
+# built with ASan).
+SANITIZER_RUNTIME = os.environ.get("PYUST_SANITIZER_RUNTIME", "")
+
+
+def ld_preload(*libs):
+    """An LD_PRELOAD value holding libs, after the sanitizer runtime if any."""
+    return ":".join([SANITIZER_RUNTIME] * bool(SANITIZER_RUNTIME) + [str(lib) for lib in libs])
+
+
+def clean_env(base=None):
+    """base (os.environ by default) without what must not leak into a traced
+    program, keeping the sanitizer runtime."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _SCRUB}
+    if SANITIZER_RUNTIME:
+        env["LD_PRELOAD"] = SANITIZER_RUNTIME
+    return env
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,9 +57,7 @@ class Daemon:
     def __init__(self, home):
         self.home = Path(home)
         self.pid = None
-        self.env = dict(os.environ, LTTNG_HOME=str(self.home))
-        for k in _SCRUB:
-            self.env.pop(k, None)
+        self.env = dict(clean_env(), LTTNG_HOME=str(self.home))
 
     @property
     def rundir(self):
@@ -53,9 +71,10 @@ class Daemon:
                                    "a private /run/lttng; the system's daemon is not used")
         if pidfile.exists():
             raise RuntimeError(f"a session daemon already runs with {pidfile}")
+        env = {k: v for k, v in self.env.items() if k != "LD_PRELOAD"}
         subprocess.run(["lttng-sessiond", "--no-kernel", "--daemonize",
                         f"--agent-tcp-port={_free_port()}"],
-                       env=self.env, check=True, timeout=60)
+                       env=env, check=True, timeout=60)
         self.pid = int(pidfile.read_text().split()[0])
 
     def stop(self):
@@ -236,7 +255,7 @@ class Recorder:
     def env(self, py, preload=True, extra=None):
         env = dict(self.daemon.env, LTTNG_UST_ALLOW_BLOCKING="1")
         if preload:
-            env["LD_PRELOAD"] = preload if isinstance(preload, str) else libpyust(py)
+            env["LD_PRELOAD"] = ld_preload(preload if isinstance(preload, str) else libpyust(py))
         env.update(extra or {})
         return {k: v for k, v in env.items() if v is not None}
 
@@ -362,5 +381,5 @@ def daemon_cycle(py, tmp_path, mode):
     import sys
 
     cmd, env = apart([sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"],
-                      libpyust(py), str(tmp_path), mode], os.environ)
+                      ld_preload(libpyust(py)), str(tmp_path), mode], os.environ)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

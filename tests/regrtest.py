@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pyusttest import Daemon, build_helper, libpyust, trace_messages  # noqa: E402
+from pyusttest import Daemon, build_helper, ld_preload, libpyust, trace_messages  # noqa: E402
 
 # Fits CI: about 2 to 3 minutes per interpreter for both runs with -j2.
 CI_MODULES = [
@@ -430,7 +430,7 @@ def check(py, modules, daemon, workdir, jobs=2, peval_dir=None, prove=True, reru
     rep = Report(py, version, present, [m for m in modules if m not in present])
     env = dict(daemon.env)
     env.pop("LD_PRELOAD", None)
-    traced_env = dict(env, LD_PRELOAD=libpyust(py))
+    traced_env = dict(env, LD_PRELOAD=ld_preload(libpyust(py)))
     log(f"== {py['python']} ({version}): {' '.join(present)}")
     rep.base = run_regrtest(py, present, env, workdir, "baseline", jobs, ignore=ignore)
     log(f"   without pyust: exit {rep.base.returncode}, {len(rep.base.tests)} test cases")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pyusttest import TESTS
+from pyusttest import TESTS, clean_env, ld_preload, libpyust
 
 APP = """
 import logging, sys
@@ -115,12 +115,11 @@ def test_protocol_and_bad_commands(py, rec, tmp_path):
 
 def test_no_daemon_does_not_delay_start(py, tmp_path):
     """Nothing listens: the program starts and exits as it would, silently."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONPATH")}
+    env = clean_env()
     env.update(LTTNG_HOME=str(tmp_path), HOME=str(tmp_path))
     (tmp_path / ".lttng").mkdir()
     (tmp_path / ".lttng" / "agent.port").write_text("1\n")  # nobody there
-    from pyusttest import libpyust
-    env["LD_PRELOAD"] = libpyust(py)
+    env["LD_PRELOAD"] = ld_preload(libpyust(py))
     proc = subprocess.run([py["python"], "-c", "import logging; logging.warning('x')"],
                           env=env, capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == b"WARNING:root:x\n"
@@ -145,7 +144,9 @@ def test_fuzz_agent_parser(tmp_path):
              enable(filt=b"logger_name == 'x'\0") + command(99, b"abc")]
     for i, seed in enumerate(seeds):
         (corpus / f"seed{i}").write_bytes(seed)
+    # Under tests/run-sanitized, gcc's ASan runtime is preloaded: not clang's.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     r = subprocess.run([str(exe), "-runs=2000000", str(corpus)], capture_output=True,
-                       text=True, timeout=1200, cwd=tmp_path)
+                       text=True, timeout=1200, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Done 2000000 runs" in r.stderr

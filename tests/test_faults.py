@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from pyusttest import TESTS, apart, daemon_cycle, libpyust, module_dir
+from pyusttest import TESTS, apart, clean_env, daemon_cycle, ld_preload, libpyust, module_dir
 
 MULTI = """
 import json, multiprocessing as mp, os, sys
@@ -338,8 +338,8 @@ def test_daemon_late_killed_and_restarted(py, tmp_path):
 def test_no_session_daemon_at_all(py, tmp_path):
     """Nothing to talk to: the program runs as without pyust, silently."""
     prog = [py["python"], str(TESTS / "programs" / "fib.py"), "15"]
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONPATH")}
-    env.update(LTTNG_HOME=str(tmp_path), LD_PRELOAD=libpyust(py))
+    env = clean_env()
+    env.update(LTTNG_HOME=str(tmp_path), LD_PRELOAD=ld_preload(libpyust(py)))
     cmd, env = apart(prog, env)
     proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"610\n", b"")

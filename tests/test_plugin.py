@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyusttest import PROGRAMS, Trace, libpyust
+from pyusttest import PROGRAMS, Trace, ld_preload, libpyust
 
 FIB = str(PROGRAMS / "fib.py")
 LOGGING_APP = str(PROGRAMS / "logging_app.py")
@@ -139,7 +139,7 @@ def record(daemon, tmp, py, cmd, *, entry_filter=None, discard=False, env=None):
         for c in ("vpid", "vtid"):
             lt("add-context", "-u", "-s", name, "-c", "chan", "-t", c)
         lt("start", name)
-        run_env = dict(daemon.env, LD_PRELOAD=libpyust(py), **(env or {}))
+        run_env = dict(daemon.env, LD_PRELOAD=ld_preload(libpyust(py)), **(env or {}))
         if not discard:
             run_env["LTTNG_UST_ALLOW_BLOCKING"] = "1"
         subprocess.run(cmd, env=run_env, check=True, capture_output=True, timeout=300)

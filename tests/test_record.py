@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pyusttest import PROGRAMS, Trace, apart, libpyust
+from pyusttest import PROGRAMS, Trace, apart, clean_env, ld_preload, libpyust
 
 FIB = str(PROGRAMS / "fib.py")
 APP = str(PROGRAMS / "logging_app.py")
@@ -232,15 +232,17 @@ def test_record_session_names(first_py, daemon, tmp_path):
 
 
 def test_record_preload(first_py, daemon, tmp_path):
-    """libpyust.so first, then what LD_PRELOAD held but another libpyust.so;
-    PYUST_LIBRARY names the library, relative to the current directory."""
+    """libpyust.so first but for ASan's runtime, then what LD_PRELOAD held but
+    another libpyust.so; PYUST_LIBRARY names the library, relative to the
+    current directory."""
     code = "import os; print(os.environ['LD_PRELOAD'])"
     lib = Path(libpyust(first_py))
+    asan = "/nonexistent/libasan.so.8"  # ld.so says it cannot load it, and goes on
     p = record(first_py, daemon, "-o", str(tmp_path / "t"), "--no-logging", first_py["python"],
-               "-c", code, env={"LD_PRELOAD": "libm.so.6 /elsewhere/libpyust.so",
+               "-c", code, env={"LD_PRELOAD": ld_preload(f"libm.so.6 /elsewhere/libpyust.so {asan}"),
                                 "PYUST_LIBRARY": lib.name}, cwd=lib.parent)
     assert p.returncode == 0, p.stderr
-    assert p.stdout == f"{lib}:libm.so.6\n"
+    assert p.stdout == ld_preload(asan, lib, "libm.so.6") + "\n"
     assert Trace(tmp_path / "t").python("entry")
     p = record(first_py, daemon, "-o", str(tmp_path / "u"), first_py["python"], "-c", "pass",
                env={"PYUST_LIBRARY": "/nonexistent/libpyust.so"})
@@ -300,7 +302,7 @@ echo "status $?"
     lttng create other --no-output >/dev/null'
 echo "status $?"
 """)
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env = clean_env()
     cmd, env = apart(["bash", str(script)], env)
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     lines = p.stdout.splitlines()
