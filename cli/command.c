@@ -73,7 +73,7 @@ int pyust_absolute(const char *path, char *out, size_t size)
 	else
 		n = snprintf(out, size, "%s/%s", cwd, path);
 	if (n < 0 || (size_t)n >= size) {
-		fprintf(stderr, "pyust record: %s: path too long\n", path);
+		pyust_err("%s: path too long\n", path);
 		return -1;
 	}
 	return 0;
@@ -127,15 +127,14 @@ char *pyust_preload(void)
 	if (!want || !*want)
 		want = PYUST_LIBDIR "/libpyust.so";
 	if (access(want, R_OK) != 0) {
-		fprintf(stderr, "pyust record: %s: %s (PYUST_LIBRARY names another libpyust.so)\n",
-			want, strerror(errno));
+		pyust_err("%s: %s (PYUST_LIBRARY names another libpyust.so)\n", want,
+			  strerror(errno));
 		return NULL;
 	}
 	if (pyust_absolute(want, lib, sizeof(lib)) < 0)
 		return NULL;
 	if (strpbrk(lib, ": ")) {
-		fprintf(stderr, "pyust record: %s: LD_PRELOAD cannot hold a path with ':' or ' '\n",
-			lib);
+		pyust_err("%s: LD_PRELOAD cannot hold a path with ':' or ' '\n", lib);
 		return NULL;
 	}
 	if (!old)
@@ -163,13 +162,13 @@ int pyust_find_command(const char *cmd)
 		if (stat(cmd, &st) != 0) {
 			int err = errno;
 
-			fprintf(stderr, "pyust record: %s: %s\n", cmd, strerror(err));
+			pyust_err("%s: %s\n", cmd, strerror(err));
 			return err == ENOENT || err == ENOTDIR ? 127 : 126;
 		}
 		if (!S_ISDIR(st.st_mode) && access(cmd, X_OK) == 0)
 			return 0;
-		fprintf(stderr, "pyust record: %s: %s\n", cmd,
-			S_ISDIR(st.st_mode) ? "Is a directory" : "Permission denied");
+		pyust_err("%s: %s\n", cmd,
+			  S_ISDIR(st.st_mode) ? "Is a directory" : "Permission denied");
 		return 126;
 	}
 	if (!path)
@@ -187,18 +186,16 @@ int pyust_find_command(const char *cmd)
 		if (!*end)
 			break;
 	}
-	fprintf(stderr, "pyust record: %s: %s\n", cmd,
-		denied ? "Permission denied" : "command not found");
+	pyust_err("%s: %s\n", cmd, denied ? "Permission denied" : "command not found");
 	return denied ? 126 : 127;
 }
 
-/* The command's wait status, or -1 when it did not run (interrupted first, or fork failed). */
-int pyust_run(char **cmd, const char *preload, bool blocking)
+/* The command started, or -1 when it did not (interrupted first, or fork failed). */
+pid_t pyust_spawn(char **cmd, const char *preload, bool blocking)
 {
 	sigset_t mask, old;
 	pid_t pid;
 	size_t i;
-	int status;
 
 	/* Held until child_pid is set, so that none is lost in between. */
 	sigemptyset(&mask);
@@ -217,23 +214,68 @@ int pyust_run(char **cmd, const char *preload, bool blocking)
 		    (blocking && setenv("LTTNG_UST_ALLOW_BLOCKING", "1", 1) < 0))
 			_exit(126);
 		execvp(cmd[0], cmd);
-		fprintf(stderr, "pyust record: %s: %s\n", cmd[0], strerror(errno));
+		pyust_err("%s: %s\n", cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	if (pid > 0)
 		child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		perror("pyust record: fork");
+	if (pid < 0)
+		pyust_err("fork: %s\n", strerror(errno));
+	return pid;
+}
+
+/* 1 with *status once the command ended, 0 while it runs (when !block), -1 on error. */
+int pyust_reap(pid_t pid, bool block, int *status)
+{
+	pid_t w;
+
+	while ((w = waitpid(pid, status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (w < 0) {
+		pyust_err("waitpid: %s\n", strerror(errno));
+		*status = -1;
+	}
+	if (w != 0 && pid == child_pid)
+		child_pid = 0;
+	return w < 0 ? -1 : w > 0;
+}
+
+/* The command's wait status, or -1 when it did not run (interrupted first, or fork failed). */
+int pyust_run(char **cmd, const char *preload, bool blocking)
+{
+	pid_t pid = pyust_spawn(cmd, preload, blocking);
+	int status;
+
+	if (pid < 0)
 		return -1;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			perror("pyust record: waitpid");
-			status = -1;
-			break;
-		}
-	}
-	child_pid = 0;
+	pyust_reap(pid, true, &status);
 	return status;
+}
+
+/*
+ * Starts the daemon $env names (default name) with arg (or none), out of the
+ * terminal's session: a Ctrl-C for the program must not reach it. *bin is
+ * what was run, for messages. When it cannot be run, the child says so after
+ * missing, and exits 127.
+ */
+pid_t pyust_start_daemon(const char *env, const char *name, const char *arg, const char *missing,
+			 const char **bin)
+{
+	pid_t pid;
+
+	*bin = getenv(env);
+	if (!*bin || !**bin)
+		*bin = name;
+	pid = fork();
+	if (pid < 0)
+		pyust_err("fork: %s\n", strerror(errno));
+	if (pid != 0)
+		return pid;
+	setsid();
+	execlp(*bin, name, arg, (char *)NULL);
+	pyust_err("%s, and %s cannot be started: %s (on Debian, install lttng-tools; %s names "
+		  "another)\n",
+		  missing, *bin, strerror(errno), env);
+	_exit(127);
 }

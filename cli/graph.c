@@ -251,6 +251,45 @@ out:
 	return ret;
 }
 
+int pyust_graph_open_live(struct pyust_graph *g, const char *url, bool debug_info, const char *cmd)
+{
+	const bt_plugin *ctf = find_plugin("ctf", cmd);
+	const bt_component_class_source *cls;
+	const bt_component_source *src;
+	bt_value *params = bt_value_map_create(), *inputs = NULL;
+	int ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	g->native = debug_info;
+	if (!ctf || !params)
+		goto out;
+	cls = bt_plugin_borrow_source_component_class_by_name_const(ctf, "lttng-live");
+	g->graph = bt_graph_create(0);
+	/* "end": once the session is destroyed and its data read, the graph ends. */
+	if (!cls || !g->graph ||
+	    bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	    bt_value_array_append_string_element(inputs, url) !=
+		    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
+	    bt_value_map_insert_string_entry(params, "session-not-found-action", "end") !=
+		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+	    bt_graph_add_source_component(g->graph, cls, "live", params, BT_LOGGING_LEVEL_NONE,
+					  &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		print_error(cmd, "cannot set up Babeltrace's live source");
+		goto out;
+	}
+	g->out = bt_component_source_borrow_output_port_by_index_const(src, 0);
+	if (debug_info && add_filter(g, "lttng-utils", "debug-info", "debug-info", cmd) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		pyust_graph_close(g);
+	bt_value_put_ref(params);
+	bt_plugin_put_ref(ctf);
+	return ret;
+}
+
 int pyust_graph_run(struct pyust_graph *g, const char *cmd)
 {
 	for (;;) {

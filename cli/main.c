@@ -7,14 +7,28 @@
 
 #include "pyust-cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage[] =
 	"usage: pyust record [OPTIONS] [--] CMD [ARG...]   record CMD's events into a trace\n"
+	"       pyust live [OPTIONS] [--] CMD [ARG...]     show CMD's calls as they happen\n"
 	"       pyust report TRACE VIEW [OPTIONS]          look at a trace\n"
-	"       pyust help [record|report]\n"
+	"       pyust help [record|live|report]\n"
 	"       pyust --version\n";
+
+const char *pyust_subcommand = "record";
+
+void pyust_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pyust %s: ", pyust_subcommand);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
 
 int main(int argc, char **argv)
 {
@@ -22,6 +36,10 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "record") == 0)
 		return pyust_record_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "live") == 0) {
+		pyust_subcommand = "live";
+		return pyust_live_main(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "report") == 0)
 		return pyust_report_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
@@ -29,6 +47,8 @@ int main(int argc, char **argv)
 
 		if (argc > 2 && strcmp(argv[2], "record") == 0)
 			return pyust_record_main(2, help);
+		if (argc > 2 && strcmp(argv[2], "live") == 0)
+			return pyust_live_main(2, help);
 		if (argc > 2 && strcmp(argv[2], "report") == 0)
 			return pyust_report_main(2, help);
 		if (argc > 2) {

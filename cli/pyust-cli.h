@@ -11,8 +11,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 int pyust_record_main(int argc, char **argv);
+int pyust_live_main(int argc, char **argv);
+
+/* The subcommand running ("record", "live"), for pyust_err's prefix. */
+extern const char *pyust_subcommand;
+/* On stderr, after "pyust SUBCOMMAND: ". */
+void pyust_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pyust_report_main(int argc, char **argv);
 
 /* sessiond.c: where LTTng keeps the user's files ($LTTNG_HOME, $HOME, ...). */
@@ -34,6 +41,22 @@ char *pyust_preload(void);
 int pyust_absolute(const char *path, char *out, size_t size);
 /* The command's wait status, or -1 if it did not run (pyust_interrupted first, or no fork). */
 int pyust_run(char **cmd, const char *preload, bool blocking);
+/* pyust_run in two steps: the command started (or -1), then its end waited for. */
+pid_t pyust_spawn(char **cmd, const char *preload, bool blocking);
+/* 1 with *status once pid ended, 0 while it runs (block false), -1 on error. */
+int pyust_reap(pid_t pid, bool block, int *status);
+/* Starts $env (default name) with arg, out of the terminal's session; -1 after saying why. */
+pid_t pyust_start_daemon(const char *env, const char *name, const char *arg, const char *missing,
+			 const char **bin);
+
+/* relayd.c: lttng-relayd's default ports on loopback, where pyust live sends and reads. */
+#define PYUST_RELAYD_CONTROL_PORT 5342
+#define PYUST_RELAYD_DATA_PORT 5343
+#define PYUST_RELAYD_LIVE_PORT 5344
+/* 0 once a relay daemon listens there (one is started if none did); -1 after saying why. */
+int pyust_relayd_ensure(void);
+/* Stops the relay daemon pyust_relayd_ensure started, if any. */
+void pyust_relayd_release(void);
 
 /* A graph reading TRACE's CTF traces, merged in time order. */
 struct pyust_graph {
@@ -44,6 +67,11 @@ struct pyust_graph {
 
 /* 0 on success; otherwise prints why (prefixed by "pyust <cmd>: ") and returns -1. */
 int pyust_graph_open(struct pyust_graph *g, const char *trace, bool debug_info, const char *cmd);
+/* A graph reading a live session from the relay daemon: url is net://HOST:PORT/host/H/SESSION. */
+int pyust_graph_open_live(struct pyust_graph *g, const char *url, bool debug_info, const char *cmd);
+/* Adds pyust's sink VIEW with params after g->out; 0, or -1 (2: bad params) after saying why. */
+int pyust_graph_add_view(struct pyust_graph *g, const char *view, bt_value *params,
+			 const char *cmd);
 /* How many CTF traces are under dir. */
 int pyust_trace_count(const char *dir);
 /* Runs the graph to its end; -1 (after printing why) on error. */

@@ -52,8 +52,23 @@ static const char usage[] =
 	"  --num-subbuf N     sub-buffers per CPU, a power of 2 (default 8)\n"
 	"  --blocking         CMD waits for room in full buffers instead of losing events\n";
 
+static const char live_usage[] =
+	"usage: pyust live [-s NAME] [--flow] [--native] [--no-logging] [--filter EXPR]\n"
+	"                  [--subbuf-size SIZE] [--num-subbuf N] [--blocking] [--] CMD [ARG...]\n"
+	"Runs CMD with libpyust.so preloaded and shows its calls and log records as\n"
+	"they happen (the stack view; --flow for calls and returns with file:line),\n"
+	"through a live session of lttng-relayd on 127.0.0.1 (the one listening there,\n"
+	"or one pyust starts and stops). The trace stays in the relay daemon's output\n"
+	"directory. Other options as for pyust record.\n";
+
+/* pyust live: a live session, read as it is written. */
+static bool live;
+/* The live session's period: how often data reaches the viewer. */
+#define LIVE_TIMER_US 200000
+
 struct opts {
 	const char *out, *filter, *name;
+	const char *view; /* pyust live's */
 	bool native, logging, blocking;
 	uint64_t subbuf, nsubbuf; /* subbuf 0: sized for the machine */
 	char **cmd;
@@ -140,7 +155,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int i;
 
-	*o = (struct opts){.logging = true, .nsubbuf = 8};
+	*o = (struct opts){.logging = true, .nsubbuf = 8, .view = "stack"};
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -151,23 +166,24 @@ static int parse(int argc, char **argv, struct opts *o)
 		if (a[0] != '-')
 			break;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
+			fputs(live ? live_usage : usage, stdout);
 			return 1;
+		} else if (live && (strcmp(a, "--flow") == 0 || strcmp(a, "--stack") == 0)) {
+			o->view = a + 2;
 		} else if (strcmp(a, "--native") == 0) {
 			o->native = true;
 		} else if (strcmp(a, "--no-logging") == 0) {
 			o->logging = false;
 		} else if (strcmp(a, "--blocking") == 0) {
 			o->blocking = true;
-		} else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && v) {
+		} else if (!live && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && v) {
 			o->out = argv[++i];
 		} else if ((strcmp(a, "-s") == 0 || strcmp(a, "--session") == 0) && v) {
 			o->name = argv[++i];
 			if (!*o->name || strchr(o->name, '/') || strlen(o->name) > 200) {
-				fprintf(stderr,
-					"pyust record: %s %s: a session name has 1 to 200 "
-					"characters and no '/'\n",
-					a, o->name);
+				pyust_err("%s %s: a session name has 1 to 200 "
+					  "characters and no '/'\n",
+					  a, o->name);
 				return -1;
 			}
 		} else if (strcmp(a, "--filter") == 0 && v) {
@@ -179,13 +195,13 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (parse_size(argv[++i], &o->nsubbuf) < 0)
 				goto bad_value;
 		} else {
-			fprintf(stderr, "pyust record: unknown option or missing value: %s\n%s", a,
-				usage);
+			pyust_err("unknown option or missing value: %s\n%s", a,
+				  live ? live_usage : usage);
 			return -1;
 		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "pyust record: no command to run\n%s", usage);
+		pyust_err("no command to run\n%s", live ? live_usage : usage);
 		return -1;
 	}
 	o->cmd = argv + i;
@@ -193,14 +209,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		o->subbuf = default_subbuf(o->nsubbuf);
 	return 0;
 bad_value:
-	fprintf(stderr, "pyust record: %s %s: not a power of 2 (k, M, G suffixes allowed)\n",
-		argv[i - 1], argv[i]);
+	pyust_err("%s %s: not a power of 2 (k, M, G suffixes allowed)\n", argv[i - 1], argv[i]);
 	return -1;
 }
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "pyust record: %s: %s\n", what, lttng_strerror(err < 0 ? err : -err));
+	pyust_err("%s: %s\n", what, lttng_strerror(err < 0 ? err : -err));
 	return -1;
 }
 
@@ -218,7 +233,7 @@ static int enable(struct lttng_handle *h, const char *name, const char *chan, co
 	ret = lttng_enable_event_with_exclusions(h, ev, chan, filter, 0, NULL);
 	lttng_event_destroy(ev);
 	if (ret < 0)
-		fprintf(stderr, "pyust record: cannot enable %s: %s\n", name, lttng_strerror(ret));
+		pyust_err("cannot enable %s: %s\n", name, lttng_strerror(ret));
 	return ret < 0 ? -1 : 0;
 }
 
@@ -279,13 +294,13 @@ static int taken(const char *path)
 static int create(const struct opts *o, const char *base, char *name, size_t nsize, char *path,
 		  size_t psize)
 {
-	const char *home = o->out ? NULL : pyust_lttng_home();
+	const char *home = o->out || live ? NULL : pyust_lttng_home();
 	struct lttng_session_descriptor *desc;
 	enum lttng_error_code code;
 	int i;
 
-	if (!o->out && !home) {
-		fprintf(stderr, "pyust record: no home directory for the trace: give -o DIR\n");
+	if (!o->out && !live && !home) {
+		pyust_err("no home directory for the trace: give -o DIR\n");
 		return -1;
 	}
 	for (i = 1; i <= NAME_TRIES; i++) {
@@ -293,12 +308,15 @@ static int create(const struct opts *o, const char *base, char *name, size_t nsi
 			snprintf(name, nsize, "%s", base);
 		else
 			snprintf(name, nsize, "%s-%d", base, i);
-		if (!o->out) {
+		if (!o->out && !live) {
 			snprintf(path, psize, "%s/lttng-traces/%s", home, name);
 			if (taken(path))
 				continue;
 		}
-		desc = lttng_session_descriptor_local_create(name, path);
+		/* Live: the relay daemon on loopback's default ports, where the viewer reads. */
+		desc = live ? lttng_session_descriptor_live_network_create(name, "net://127.0.0.1",
+									   NULL, LIVE_TIMER_US)
+			    : lttng_session_descriptor_local_create(name, path);
 		if (!desc)
 			return fail("cannot create the session", LTTNG_ERR_NOMEM);
 		code = lttng_create_session_ext(desc);
@@ -309,8 +327,7 @@ static int create(const struct opts *o, const char *base, char *name, size_t nsi
 			return fail("cannot create the session", code);
 		return 0;
 	}
-	fprintf(stderr, "pyust record: the session names %s to %s-%d are all taken\n", base, base,
-		NAME_TRIES);
+	pyust_err("the session names %s to %s-%d are all taken\n", base, base, NAME_TRIES);
 	return -1;
 }
 
@@ -368,37 +385,35 @@ static void summary(const char *path, const struct opts *o)
 	size_t i;
 
 	if (pyust_trace_count(path) == 0) {
-		fprintf(stderr, "pyust record: nothing was recorded\n");
+		pyust_err("nothing was recorded\n");
 		return;
 	}
 	if (pyust_count_trace(path, &c, &pyust_interrupted) < 0) {
-		fprintf(stderr, "pyust record: the trace is in %s, but cannot be read\n", path);
+		pyust_err("the trace is in %s, but cannot be read\n", path);
 		return;
 	}
 	if (c.stopped) {
-		fprintf(stderr, "pyust record: counting stopped; the trace is in %s\n", path);
+		pyust_err("counting stopped; the trace is in %s\n", path);
 		pyust_counts_free(&c);
 		return;
 	}
-	fprintf(stderr, "pyust record: %llu events in %s\n", (unsigned long long)c.events, path);
+	pyust_err("%llu events in %s\n", (unsigned long long)c.events, path);
 	for (i = 0; i < c.len; i++)
 		fprintf(stderr, "  %12llu  %s\n", (unsigned long long)c.by_name[i].n,
 			c.by_name[i].name);
 	if (c.discarded || c.discarded_unknown)
-		fprintf(stderr,
-			"pyust record: %s%llu events lost: the buffers were full; record again "
-			"with --blocking, or with larger buffers: --subbuf-size (now %s, %s for "
-			"log records) or --num-subbuf (now %llu)\n",
-			c.discarded_unknown ? "at least " : "", (unsigned long long)c.discarded,
-			size_text(o->subbuf, sub, sizeof(sub)),
-			size_text(logging_subbuf(o), logsub, sizeof(logsub)),
-			(unsigned long long)o->nsubbuf);
+		pyust_err("%s%llu events lost: the buffers were full; record again "
+			  "with --blocking, or with larger buffers: --subbuf-size (now %s, %s for "
+			  "log records) or --num-subbuf (now %llu)\n",
+			  c.discarded_unknown ? "at least " : "", (unsigned long long)c.discarded,
+			  size_text(o->subbuf, sub, sizeof(sub)),
+			  size_text(logging_subbuf(o), logsub, sizeof(logsub)),
+			  (unsigned long long)o->nsubbuf);
 	else
-		fprintf(stderr, "pyust record: no event lost\n");
-	fprintf(stderr,
-		"pyust record: look at it with\n  pyust report --calltime %s\n"
-		"  babeltrace2 %s\n",
-		path, path);
+		pyust_err("no event lost\n");
+	pyust_err("look at it with\n  pyust report --calltime %s\n"
+		  "  babeltrace2 %s\n",
+		  path, path);
 	pyust_counts_free(&c);
 }
 
@@ -408,7 +423,7 @@ static int out_dir(const char *want, char *path, size_t size)
 	if (pyust_absolute(want, path, size) < 0)
 		return -1;
 	if (taken(path)) {
-		fprintf(stderr, "pyust record: %s is not an empty directory\n", path);
+		pyust_err("%s is not an empty directory\n", path);
 		return -1;
 	}
 	return 0;
@@ -435,8 +450,72 @@ static void base_name(const struct opts *o, char *name, size_t size)
 
 static int interrupted_status(const char *what)
 {
-	fprintf(stderr, "pyust record: interrupted (signal %d) %s\n", (int)pyust_interrupted, what);
+	pyust_err("interrupted (signal %d) %s\n", (int)pyust_interrupted, what);
 	return 128 + pyust_interrupted;
+}
+
+/*
+ * Runs CMD while the view shows what the relay daemon passes on; once CMD
+ * ended, the session is stopped and destroyed, and the view shows the rest.
+ * CMD's wait status, or -1 when it did not run.
+ */
+static int run_live(const char *name, const struct opts *o, const char *preload)
+{
+	char host[256], url[600];
+	struct pyust_graph g = {0};
+	bt_value *params = bt_value_map_create();
+	bool ended = false, viewing = true;
+	int status = -1;
+	pid_t pid;
+
+	if (!params || gethostname(host, sizeof(host)) != 0)
+		goto out;
+	host[sizeof(host) - 1] = '\0';
+	snprintf(url, sizeof(url), "net://127.0.0.1:%d/host/%s/%s", PYUST_RELAYD_LIVE_PORT, host,
+		 name);
+	if (pyust_graph_open_live(&g, url, o->native, "live") < 0 ||
+	    pyust_graph_add_view(&g, o->view, params, "live") != 0)
+		goto out;
+	pid = pyust_spawn(o->cmd, preload, o->blocking);
+	if (pid < 0)
+		goto out;
+	while (!ended || viewing) {
+		if (viewing) {
+			switch (bt_graph_run_once(g.graph)) {
+			case BT_GRAPH_RUN_ONCE_STATUS_OK:
+				break;
+			case BT_GRAPH_RUN_ONCE_STATUS_AGAIN:
+				usleep(10000);
+				break;
+			case BT_GRAPH_RUN_ONCE_STATUS_END:
+				viewing = false;
+				break;
+			default:
+				pyust_err("the live view failed; %s goes on\n", o->cmd[0]);
+				bt_current_thread_clear_error();
+				viewing = false;
+			}
+			fflush(stdout);
+		}
+		if (!ended && pyust_reap(pid, !viewing, &status) != 0) {
+			ended = true;
+			/* The viewer sees the session end once its last data is read. */
+			finish(name);
+		}
+	}
+out:
+	if (!ended)
+		finish(name);
+	if (g.graph)
+		pyust_graph_close(&g);
+	bt_value_put_ref(params);
+	return status;
+}
+
+int pyust_live_main(int argc, char **argv)
+{
+	live = true;
+	return pyust_record_main(argc, argv);
 }
 
 int pyust_record_main(int argc, char **argv)
@@ -462,6 +541,8 @@ int pyust_record_main(int argc, char **argv)
 	ret = 1;
 	if (pyust_sessiond_ensure() < 0)
 		goto out;
+	if (live && pyust_relayd_ensure() < 0)
+		goto stop;
 	if (pyust_interrupted) {
 		ret = interrupted_status("before the session was made");
 		goto stop;
@@ -472,22 +553,30 @@ int pyust_record_main(int argc, char **argv)
 		lttng_destroy_session(name);
 		goto stop;
 	}
-	status = pyust_run(o.cmd, preload, o.blocking);
-	finish(name);
+	if (live) {
+		status = run_live(name, &o, preload);
+	} else {
+		status = pyust_run(o.cmd, preload, o.blocking);
+		finish(name);
+	}
 	if (status == -1) {
 		if (pyust_interrupted)
 			ret = interrupted_status("before the command started: session destroyed");
 		goto stop;
 	}
 	if (WIFSIGNALED(status))
-		fprintf(stderr, "pyust record: %s was killed by signal %d\n", o.cmd[0],
-			WTERMSIG(status));
+		pyust_err("%s was killed by signal %d\n", o.cmd[0], WTERMSIG(status));
 	else if (WEXITSTATUS(status))
-		fprintf(stderr, "pyust record: %s exited with status %d\n", o.cmd[0],
-			WEXITSTATUS(status));
-	summary(path, &o);
+		pyust_err("%s exited with status %d\n", o.cmd[0], WEXITSTATUS(status));
+	if (live)
+		pyust_err("the trace is kept by lttng-relayd, under its output directory "
+			  "(default ~/lttng-traces)/HOST/%s-DATE-TIME\n",
+			  name);
+	else
+		summary(path, &o);
 	ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 stop:
+	pyust_relayd_release();
 	pyust_sessiond_release();
 out:
 	free(preload);

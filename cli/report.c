@@ -147,13 +147,60 @@ static int parse(int argc, char **argv, const char **trace, const char **view, c
 	return 0;
 }
 
+int pyust_graph_add_view(struct pyust_graph *g, const char *view, bt_value *params, const char *cmd)
+{
+	const bt_plugin *plugin = pyust_plugin();
+	const bt_component_class_sink *cls;
+	const bt_component_sink *sink;
+	int ret = -1;
+
+	if (!plugin) {
+		fprintf(stderr,
+			"pyust %s: pyust's Babeltrace 2 plugin is not in %s "
+			"(PYUST_PLUGIN_PATH names another directory)\n",
+			cmd,
+			getenv("PYUST_PLUGIN_PATH") ? getenv("PYUST_PLUGIN_PATH")
+						    : PYUST_PLUGINDIR);
+		return -1;
+	}
+	cls = bt_plugin_borrow_sink_component_class_by_name_const(plugin, view);
+	if (!cls) {
+		fprintf(stderr,
+			"pyust %s: the pyust plugin found has no %s view: is it from "
+			"an older pyust? (PYUST_PLUGIN_PATH names another)\n",
+			cmd, view);
+		goto out;
+	}
+	if (bt_graph_add_sink_component(g->graph, cls, view, params, BT_LOGGING_LEVEL_NONE,
+					&sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
+		const bt_error *err = bt_current_thread_take_error();
+		uint64_t i;
+
+		fprintf(stderr, "pyust %s: the %s view refused its parameters\n", cmd, view);
+		for (i = 0; err && i < bt_error_get_cause_count(err); i++)
+			fprintf(stderr, "  %s\n",
+				bt_error_cause_get_message(bt_error_borrow_cause_by_index(err, i)));
+		if (err)
+			bt_error_release(err);
+		ret = 2;
+		goto out;
+	}
+	if (bt_graph_connect_ports(g->graph, g->out,
+				   bt_component_sink_borrow_input_port_by_index_const(sink, 0),
+				   NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
+		fprintf(stderr, "pyust %s: cannot connect the graph's components\n", cmd);
+		goto out;
+	}
+	ret = 0;
+out:
+	bt_plugin_put_ref(plugin);
+	return ret;
+}
+
 int pyust_report_main(int argc, char **argv)
 {
 	const char *trace = NULL, *view = NULL, *file = NULL;
-	const bt_component_class_sink *cls;
 	bt_value *params = bt_value_map_create();
-	const bt_component_sink *sink;
-	const bt_plugin *plugin = NULL;
 	struct pyust_graph g = {0};
 	int ret;
 
@@ -165,45 +212,14 @@ int pyust_report_main(int argc, char **argv)
 		return ret > 0 ? 0 : 2;
 	}
 	ret = 1;
-	plugin = pyust_plugin();
-	if (!plugin) {
-		fprintf(stderr,
-			"pyust report: pyust's Babeltrace 2 plugin is not in %s "
-			"(PYUST_PLUGIN_PATH names another directory)\n",
-			getenv("PYUST_PLUGIN_PATH") ? getenv("PYUST_PLUGIN_PATH")
-						    : PYUST_PLUGINDIR);
-		goto out;
-	}
-	cls = bt_plugin_borrow_sink_component_class_by_name_const(plugin, view);
-	if (!cls) {
-		fprintf(stderr,
-			"pyust report: the pyust plugin found has no %s view: is it from "
-			"an older pyust? (PYUST_PLUGIN_PATH names another)\n",
-			view);
-		goto out;
-	}
 	if (pyust_graph_open(&g, trace, true, "report") < 0)
 		goto out;
-	if (bt_graph_add_sink_component(g.graph, cls, view, params, BT_LOGGING_LEVEL_NONE, &sink) !=
-	    BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-		const bt_error *err = bt_current_thread_take_error();
-		uint64_t i;
-
-		fprintf(stderr, "pyust report: the %s view refused its parameters\n", view);
-		for (i = 0; err && i < bt_error_get_cause_count(err); i++)
-			fprintf(stderr, "  %s\n",
-				bt_error_cause_get_message(bt_error_borrow_cause_by_index(err, i)));
-		if (err)
-			bt_error_release(err);
-		ret = 2;
+	ret = pyust_graph_add_view(&g, view, params, "report");
+	if (ret) {
+		ret = ret == 2 ? 2 : 1;
 		goto out;
 	}
-	if (bt_graph_connect_ports(g.graph, g.out,
-				   bt_component_sink_borrow_input_port_by_index_const(sink, 0),
-				   NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-		fprintf(stderr, "pyust report: cannot connect the graph's components\n");
-		goto out;
-	}
+	ret = 1;
 	if (file && !freopen(file, "w", stdout)) {
 		fprintf(stderr, "pyust report: %s: %s\n", file, strerror(errno));
 		goto out;
@@ -218,7 +234,6 @@ int pyust_report_main(int argc, char **argv)
 out:
 	if (g.graph)
 		pyust_graph_close(&g);
-	bt_plugin_put_ref(plugin);
 	bt_value_put_ref(params);
 	fflush(stdout);
 	return ret;

@@ -59,35 +59,22 @@ static pid_t daemon_pid(char *path, size_t size)
 /* 0 once a session daemon answers; -1 after saying why none does. */
 int pyust_sessiond_ensure(void)
 {
-	const char *bin = getenv("LTTNG_SESSIOND_PATH");
+	const char *bin;
 	char pidfile[PATH_MAX];
 	pid_t pid, w;
 	int status, i;
 
 	if (lttng_session_daemon_alive() == 1)
 		return 0;
-	if (!bin || !*bin)
-		bin = "lttng-sessiond";
-	pid = fork();
-	if (pid < 0) {
-		perror("pyust record: fork");
+	/* --daemonize returns once the daemon is ready, as for lttng create. */
+	pid = pyust_start_daemon("LTTNG_SESSIOND_PATH", "lttng-sessiond", "--daemonize",
+				 "no session daemon runs", &bin);
+	if (pid < 0)
 		return -1;
-	}
-	if (pid == 0) {
-		/* Out of the terminal's reach: a Ctrl-C for pyust must not kill it as it starts. */
-		setsid();
-		/* --daemonize returns once the daemon is ready, as for lttng create. */
-		execlp(bin, "lttng-sessiond", "--daemonize", (char *)NULL);
-		fprintf(stderr,
-			"pyust record: no session daemon runs, and %s cannot be started: %s "
-			"(on Debian, install lttng-tools; LTTNG_SESSIOND_PATH names another)\n",
-			bin, strerror(errno));
-		_exit(127);
-	}
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	if (w < 0) {
-		perror("pyust record: waitpid");
+		pyust_err("waitpid: %s\n", strerror(errno));
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -95,23 +82,22 @@ int pyust_sessiond_ensure(void)
 		if (lttng_session_daemon_alive() == 1)
 			return 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 127)
-			fprintf(stderr, "pyust record: %s failed to start (%s %d)\n", bin,
-				WIFEXITED(status) ? "exit status" : "signal",
-				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			pyust_err("%s failed to start (%s %d)\n", bin,
+				  WIFEXITED(status) ? "exit status" : "signal",
+				  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		return -1;
 	}
 	for (i = 0; i < 500 && lttng_session_daemon_alive() != 1; i++)
 		usleep(10000);
 	if (lttng_session_daemon_alive() != 1) {
-		fprintf(stderr, "pyust record: the session daemon started but does not answer\n");
+		pyust_err("the session daemon started but does not answer\n");
 		return -1;
 	}
 	started_daemon = daemon_pid(pidfile, sizeof(pidfile));
 	if (!started_daemon)
-		fprintf(stderr,
-			"pyust record: %s has no pid: the session daemon pyust started will "
-			"stay running\n",
-			pidfile);
+		pyust_err("%s has no pid: the session daemon pyust started will "
+			  "stay running\n",
+			  pidfile);
 	return 0;
 }
 
@@ -146,10 +132,9 @@ void pyust_sessiond_release(void)
 	n = lttng_list_sessions(&sessions);
 	free(sessions);
 	if (n > 0) {
-		fprintf(stderr,
-			"pyust record: the session daemon pyust started (pid %d) stays running: "
-			"%d other session%s use%s it\n",
-			(int)started_daemon, n, n > 1 ? "s" : "", n > 1 ? "" : "s");
+		pyust_err("the session daemon pyust started (pid %d) stays running: "
+			  "%d other session%s use%s it\n",
+			  (int)started_daemon, n, n > 1 ? "s" : "", n > 1 ? "" : "s");
 		return;
 	}
 	if (kill(started_daemon, SIGTERM) != 0)
@@ -157,8 +142,7 @@ void pyust_sessiond_release(void)
 	for (i = 0; i < 3000 && running(started_daemon); i++)
 		usleep(10000);
 	if (running(started_daemon))
-		fprintf(stderr,
-			"pyust record: the session daemon pyust started (pid %d) is still "
-			"running 30 s after SIGTERM\n",
-			(int)started_daemon);
+		pyust_err("the session daemon pyust started (pid %d) is still "
+			  "running 30 s after SIGTERM\n",
+			  (int)started_daemon);
 }
