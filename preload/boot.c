@@ -247,7 +247,9 @@ static void before_entries_freed(void)
 /* The hook has served: out of CPython's list, where it would cost every audit event. */
 static void unhook(void)
 {
-	if (!pyust_audit_unlink((void *)audit_hook, &state))
+	if (pyust_audit_unlink((void *)audit_hook, &state))
+		entry = NULL; /* out of the list, CPython never frees it */
+	else
 		pyust_debug("the bootstrap's audit hook stays: not found in CPython's list");
 }
 
