@@ -465,7 +465,7 @@ static int run_live(const char *name, const struct opts *o, const char *preload)
 	struct pyust_graph g = {0};
 	bt_value *params = bt_value_map_create();
 	bool ended = false, viewing = true;
-	int status = -1;
+	int status = -1, waited = 0; /* 10 ms naps since CMD ended */
 	pid_t pid;
 
 	if (!params || gethostname(host, sizeof(host)) != 0)
@@ -486,6 +486,14 @@ static int run_live(const char *name, const struct opts *o, const char *preload)
 				break;
 			case BT_GRAPH_RUN_ONCE_STATUS_AGAIN:
 				usleep(10000);
+				/* The session is gone: the relay daemon should have said so. */
+				if (ended && ++waited == 3000) {
+					pyust_err(
+						"the live view did not end 30 s after the session; "
+						"the trace is whole in the relay daemon's "
+						"output\n");
+					viewing = false;
+				}
 				break;
 			case BT_GRAPH_RUN_ONCE_STATUS_END:
 				viewing = false;
