@@ -4,12 +4,19 @@ and a way to run a program under a recording session and read its trace."""
 
 import json
 import os
+import signal
 
 import pytest
 
 from pyusttest import Daemon, Recorder, build_helper
 
 CONFIG = os.environ.get("PYUST_TEST_CONFIG")
+
+# A runner may start the suite with SIGINT and SIGQUIT ignored (a background
+# job of a shell does); the programs under test must get them as a user's
+# would: a handler here makes the children start with the default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def _interpreters():
