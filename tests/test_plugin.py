@@ -245,12 +245,14 @@ def test_parameters(fib_trace, first_py):
     out, _, _ = bt(first_py, fib_trace, "calltime", 'file="*bootstrap*"')
     rows, _ = calltime_rows(out)
     assert rows and all("bootstrap" in name for _, name in rows)
-    out, _, _ = bt(first_py, fib_trace, "calltime", "top=1")
+    # Sorted by count, not by time: which function took longest depends on the machine.
+    out, _, _ = bt(first_py, fib_trace, "calltime", 'sort="count",top=1')
     rows, total = calltime_rows(out)
     assert list(rows) == [("func", f"fib ({FIB})")] and total[0] > FIB15_CALLS
     assert re.search(r"\(\d+ more functions\)", out)
-    out, _, _ = bt(first_py, fib_trace, "calltime", 'sort="count",top=2')
-    assert list(calltime_rows(out)[0])[0] == ("func", f"fib ({FIB})")
+    out, _, _ = bt(first_py, fib_trace, "calltime", 'sort="name"')
+    names = [name for _, name in calltime_rows(out)[0]]
+    assert len(names) > 2 and names == sorted(names)
     pid = int(flow_lines(bt(first_py, fib_trace, "flow")[0])[0][0])
     assert calltime_rows(bt(first_py, fib_trace, "calltime", f"pid={pid}")[0])[0]
     assert not calltime_rows(bt(first_py, fib_trace, "calltime", f"pid={pid + 1}")[0])[0]

@@ -90,16 +90,25 @@ stop_recording() {
 # only: the first whose lines match PATTERN after SKIP such requests. At
 # most 300 lines (an instrumented CPython makes ~100000 a request).
 one_request() { # FILE PATTERN [SKIP]
+	# Requests in the order they started, each followed on its own thread:
+	# the next one may start on another thread before this do_GET returns.
 	awk -v pat="$2" -v skip="${3:-0}" -v max=300 -v file="$1" '
 		function thread() { return match($0, /[0-9]+\/[0-9]+/) ? substr($0, RSTART, RLENGTH) : "" }
-		!tid && / -> do_GET / { tid = thread(); n = 0 }
-		tid && thread() == tid { block[++n] = $0; if ($0 ~ pat) hit = 1 }
-		tid && thread() == tid && / <- do_GET / {
-			if (hit && skip-- <= 0) {
-				for (i = 1; i <= n && i <= max; i++) print block[i]
-				if (n > max) printf "   ... %d more lines of this request in %s\n", n - max, file
+		{ t = thread() }
+		t != "" && !(t in seq) && / -> do_GET / { seq[t] = ++started; n[started] = 0 }
+		t != "" && (t in seq) {
+			r = seq[t]
+			if (++n[r] <= max) line[r, n[r]] = $0
+			if ($0 ~ pat) hit[r] = 1
+			if (/ <- do_GET /) { done[r] = 1; delete seq[t] }
+		}
+		END {
+			for (r = 1; r <= started; r++) {
+				if (!done[r] || !hit[r] || skip-- > 0)
+					continue
+				for (i = 1; i <= n[r] && i <= max; i++) print line[r, i]
+				if (n[r] > max) printf "   ... %d more lines of this request in %s\n", n[r] - max, file
 				exit
 			}
-			tid = ""; hit = 0
 		}' "$1"
 }
