@@ -4,10 +4,15 @@ record). The command is C that does not depend on the interpreter: one
 interpreter runs these tests."""
 
 import json
+import os
 import re
+import shutil
+import struct
 import xml.etree.ElementTree as ET
 import subprocess
+import zlib
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -144,6 +149,136 @@ def test_report_flamegraph(first_py, daemon, fib_trace, tmp_path):
     frames = {f for line in r.stdout.splitlines() for f in line.rsplit(" ", 1)[0].split(";")}
     titles = {b[0].rsplit(", ", 2)[0] for b in boxes[1:]}
     assert titles == frames
+
+
+def png_pixels(path):
+    """(width, height, rows of (r, g, b)) of an 8-bit RGB or RGBA PNG, as
+    Chromium writes screenshots."""
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and not interlace, (depth, colour)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    bpp = 3 if colour == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        prev = line
+    return w, h, rows
+
+
+def chromium(tmp_path, url, *args):
+    """Headless Chromium on a file URL: its stdout (the DOM with --dump-dom)."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        if os.environ.get("PYUST_REQUIRE_CHROMIUM"):
+            pytest.fail("chromium is required (Debian: chromium)")
+        pytest.skip("chromium is not installed")
+    profile = tmp_path / "chromium-profile"
+    r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--force-device-scale-factor=1", "--no-first-run",
+                        f"--user-data-dir={profile}", *args, url],
+                       capture_output=True, text=True, errors="replace", timeout=180,
+                       env=dict(os.environ, HOME=str(tmp_path)))
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
+
+
+def svg_boxes(root):
+    ns = "{http://www.w3.org/2000/svg}"
+    out = []
+    for g in root.iter(ns + "g"):
+        r = g.find(ns + "rect")
+        out.append({"title": g.find(ns + "title").text, "class": g.get("class"),
+                    "style": g.get("style") or "", "fill": r.get("fill"),
+                    "x": float(r.get("x")), "y": float(r.get("y")),
+                    "w": float(r.get("width")), "text": g.find(ns + "text").text or ""})
+    return out
+
+
+def test_flamegraph_in_chromium(first_py, daemon, fib_trace, tmp_path):
+    """The SVG renders as written, and its script zooms and searches."""
+    path = tmp_path / "flame.svg"
+    r = run(first_py, daemon, "report", str(fib_trace), "--flamegraph", str(path))
+    assert r.returncode == 0, r.stderr
+    svg = ET.parse(path).getroot()
+    height = int(svg.get("height"))
+    boxes = svg_boxes(svg)
+    root = boxes[0]
+    fibs = sorted((b for b in boxes if b["title"].startswith(f"fib ({FIB}), ")),
+                  key=lambda b: -b["y"])
+    assert root["title"].startswith("all, ") and len(fibs) >= 12
+
+    # Rendered: the pixels inside the boxes have their colours.
+    shot = tmp_path / "shot.png"
+    chromium(tmp_path, path.as_uri(), f"--window-size=1200,{height}", f"--screenshot={shot}")
+    width, h, px = png_pixels(shot)
+    assert (width, h) == (1200, height)
+
+    def colour(b, x=None):
+        x = b["x"] + b["w"] / 2 if x is None else x
+        return "rgb(%d,%d,%d)" % px[int(b["y"] + 7)][int(x)]
+
+    assert colour(root) == root["fill"]
+    assert colour(fibs[0], fibs[0]["x"] + 1) == fibs[0]["fill"]
+    assert px[3][3] == (248, 248, 248)
+    assert any(sum(p) < 300 for p in px[15][500:700]), "no title drawn"
+
+    # Zoomed on the second fib from the bottom and searched for fib: the
+    # script's result, serialized, then drawn.
+    z = fibs[1]
+    url = path.as_uri() + "?x=%.2f&y=%.1f&s=%s" % (z["x"], z["y"], quote("^fib "))
+    after = svg_boxes(ET.fromstring(chromium(tmp_path, url, "--dump-dom")))
+    assert [b["title"] for b in after] == [b["title"] for b in boxes]
+    k = 1180 / z["w"]
+    for old, new in zip(boxes, after):
+        inside = (old["y"] <= z["y"] and old["x"] >= z["x"] - 0.02
+                  and old["x"] + old["w"] <= z["x"] + z["w"] + 0.02)
+        below = (old["y"] > z["y"] and old["x"] <= z["x"] + 0.02
+                 and old["x"] + old["w"] >= z["x"] + z["w"] - 0.02)
+        if inside:
+            assert new["x"] == pytest.approx(10 + (old["x"] - z["x"]) * k, abs=0.02)
+            assert new["w"] == pytest.approx(old["w"] * k, abs=0.02)
+            assert new["class"] == "f" and "none" not in new["style"]
+        elif below:
+            assert (new["x"], new["w"], new["class"]) == (10, 1180, "f parent")
+        else:
+            assert "display: none" in new["style"], new
+        hit = old["title"].startswith("fib ")
+        assert new["fill"] == ("rgb(230,0,230)" if hit else old["fill"]), new
+    assert {b["title"] for b, a in zip(boxes, after) if a["class"] == "f parent"} \
+        == {root["title"], fibs[0]["title"]} | {b["title"] for b in boxes
+                                              if b["title"].startswith(f"<module> ({FIB})")}
+    # The share matched: the outermost fib holds every other.
+    dom = chromium(tmp_path, url, "--dump-dom")
+    share = float(fibs[0]["title"].rsplit(", ", 1)[1].rstrip("%"))
+    m = re.search(r'id="matched"[^>]*>Matched: ([0-9.]+)%<', dom)
+    assert m and float(m.group(1)) == pytest.approx(share, abs=0.02), dom[-2000:]
+    chromium(tmp_path, url, f"--window-size=1200,{height}", f"--screenshot={shot}")
+    _, _, px = png_pixels(shot)
+    assert px[int(z["y"] + 7)][600] == (230, 0, 230)
+    assert px[int(z["y"] + 7)][1185] == (230, 0, 230)
 
 
 ODD_NAMES = """
