@@ -120,8 +120,10 @@ static inline bool pyust_frame_creates_generator(pyust_frame f, PyCodeObject *co
 	return f->owner == PYUST_OWNED_BY_THREAD && (co->co_flags & PYUST_CO_GEN_FLAGS);
 }
 
-/* The line of the instruction the frame stopped at (or resumes at). */
-/* Where the frame is in its code: the key of the line cache, -1 for none. */
+/*
+ * Where the frame is in its code: the key of the line cache, -1 for none (a
+ * pointer outside the code: see pyust_frame_outlives_eval()).
+ */
 static inline int pyust_frame_offset(pyust_frame f, PyCodeObject *co)
 {
 #if PY_VERSION_HEX >= 0x030D0000
@@ -131,6 +133,8 @@ static inline int pyust_frame_offset(pyust_frame f, PyCodeObject *co)
 #endif
 	pyust_codeunit *start = (pyust_codeunit *)co->co_code_adaptive;
 
+	if (at < start || at >= start + Py_SIZE(co))
+		return -1;
 	return (int)((at - start) * sizeof(pyust_codeunit));
 }
 
@@ -142,18 +146,25 @@ static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co, int offset)
 }
 
 /*
- * Whether the line execution leaves at is the entry line. 3.11 pops the
- * frame after the hook returns, so the return line can be read; 3.12+ pops a
- * thread-owned frame inside the evaluator, so the best safe value there is
- * the line it entered at.
+ * Whether the frame can be read once the evaluator has returned, for the line
+ * it left at; asked before the call. 3.11 pops the frame after the hook
+ * returns. 3.12+ pops a thread-owned frame inside the evaluator, after it has
+ * run the frame's last instruction and cleared its locals, and nothing uses
+ * the thread's data stack between that pop and the hook: the slot keeps the
+ * instruction pointer, unless the frame was the first of a chunk of the data
+ * stack, which the pop frees. (A PEP 523 hook chained after pyust's that ran
+ * Python code after its call could overwrite the slot, never unmap it: the
+ * offset is bounds-checked.) A generator's frame lives in the generator.
  */
-static inline bool pyust_return_at_entry_line(bool resumed)
+static inline bool pyust_frame_outlives_eval(PyThreadState *ts, pyust_frame f)
 {
 #if PY_VERSION_HEX >= 0x030C0000
-	return !resumed;
+	return f->owner == PYUST_OWNED_BY_GENERATOR ||
+	       (PyObject **)f != &ts->datastack_chunk->data[0];
 #else
-	(void)resumed;
-	return false;
+	(void)ts;
+	(void)f;
+	return true;
 #endif
 }
 
@@ -194,10 +205,11 @@ static inline int pyust_frame_line(pyust_frame f, PyCodeObject *co, int offset)
 	return PyFrame_GetLineNumber(f);
 }
 
-static inline bool pyust_return_at_entry_line(bool resumed)
+static inline bool pyust_frame_outlives_eval(PyThreadState *ts, pyust_frame f)
 {
-	(void)resumed;
-	return false;
+	(void)ts;
+	(void)f;
+	return true;
 }
 
 #endif

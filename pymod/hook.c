@@ -167,7 +167,7 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	struct pyust_code *pc;
 	const char *filename, *name;
 	PyObject *ret, *owners[2];
-	bool resumed;
+	bool resumed, readable;
 	int line;
 	size_t left = stack_left();
 
@@ -184,6 +184,7 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 		return eval_next(ts, f, throwflag, left);
 
 	resumed = pyust_frame_is_resumption(f);
+	readable = pyust_frame_outlives_eval(ts, f);
 	line = resumed ? line_of(pc, f, co) : pc->firstlineno;
 	filename = pc->filename;
 	name = pc->name;
@@ -200,7 +201,7 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	Py_INCREF(owners[1]);
 	ret = eval_next(ts, f, throwflag, left);
 	if (lttng_ust_tracepoint_enabled(python, function__return)) {
-		if (!pyust_return_at_entry_line(resumed))
+		if (readable)
 			line = line_of(pyust_code_holds(pc, co) ? pc : NULL, f, co);
 		lttng_ust_do_tracepoint(python, function__return, filename, name, line);
 	}
