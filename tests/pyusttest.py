@@ -383,3 +383,25 @@ def daemon_cycle(py, tmp_path, mode):
     cmd, env = apart([sys.executable, str(PROGRAMS / "daemon_cycle.py"), py["python"],
                       ld_preload(libpyust(py)), str(tmp_path), mode], os.environ)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def plugin_dir(py):
+    return Path(py["prefix"]) / "lib" / "babeltrace2" / "plugins"
+
+
+def bt(py, trace, sink, params=None, debug_info=False, check=True, env=None):
+    """Runs one pyust sink on a trace: (stdout, stderr, exit status)."""
+    cmd = ["babeltrace2", "--plugin-path", str(plugin_dir(py)), str(trace)]
+    if debug_info:
+        cmd.append("--debug-info")
+    cmd += ["-c", f"sink.pyust.{sink}"]
+    if params:
+        cmd += ["-p", params]
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    full_env.update(env or {})
+    r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300,
+                       env=full_env)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{cmd} exited {r.returncode}: {r.stderr[-3000:]}")
+    return r.stdout, r.stderr, r.returncode

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyusttest import PROGRAMS, Trace, ld_preload, libpyust
+from pyusttest import PROGRAMS, Trace, bt, ld_preload, libpyust, plugin_dir
 
 FIB = str(PROGRAMS / "fib.py")
 LOGGING_APP = str(PROGRAMS / "logging_app.py")
@@ -20,28 +20,6 @@ SINKS = ("flow", "calltime", "calldist", "folded", "stack")
 FIB15_CALLS = 1973
 NATIVE_EVENTS = ("lttng_ust_cyg_profile_fast:*",)
 NATIVE_CONTEXTS = ("vpid", "vtid", "ip")
-
-
-def plugin_dir(py):
-    return Path(py["prefix"]) / "lib" / "babeltrace2" / "plugins"
-
-
-def bt(py, trace, sink, params=None, debug_info=False, check=True, env=None):
-    """Runs one pyust sink on a trace: (stdout, stderr, exit status)."""
-    cmd = ["babeltrace2", "--plugin-path", str(plugin_dir(py)), str(trace)]
-    if debug_info:
-        cmd.append("--debug-info")
-    cmd += ["-c", f"sink.pyust.{sink}"]
-    if params:
-        cmd += ["-p", params]
-    full_env = dict(os.environ)
-    full_env.pop("NO_COLOR", None)
-    full_env.update(env or {})
-    r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300,
-                       env=full_env)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{cmd} exited {r.returncode}: {r.stderr[-3000:]}")
-    return r.stdout, r.stderr, r.returncode
 
 
 # Parsers of the sinks' outputs
