@@ -23,7 +23,8 @@ ROUNDS = int(os.environ.get("PYUST_BENCH_ROUNDS", "5"))
 # fib(20) makes 21891 calls: 23 of them are 1,006,986 entry and return events.
 LOOPS = int(os.environ.get("PYUST_BENCH_PLUGIN_LOOPS", "23"))
 SINKS = ["sink.utils.dummy", "sink.pyust.flow", "sink.pyust.calltime", "sink.pyust.calldist",
-         "sink.pyust.folded", "sink.pyust.stack"]
+         "sink.pyust.folded", "sink.pyust.stack", "sink.pyust.speedscope",
+         "sink.pyust.flamegraph"]
 PROGRAM = ("import sys\n"
            "def fib(n):\n"
            "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"

@@ -279,6 +279,12 @@ def test_flamegraph_in_chromium(first_py, daemon, fib_trace, tmp_path):
     _, _, px = png_pixels(shot)
     assert px[int(z["y"] + 7)][600] == (230, 0, 230)
     assert px[int(z["y"] + 7)][1185] == (230, 0, 230)
+    # No call at all: the script still runs to its end.
+    r = run(first_py, daemon, "report", str(fib_trace), "--flamegraph", str(path), "--name",
+            "no-such-function")
+    assert r.returncode == 0, r.stderr
+    dom = chromium(tmp_path, path.as_uri() + "?s=fib&x=10.00&y=36.0", "--dump-dom")
+    assert "no call in the trace" in dom and ">Matched: 0.00%<" in dom, dom[-2000:]
 
 
 ODD_NAMES = """
