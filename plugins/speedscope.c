@@ -138,10 +138,15 @@ static void put_profile(struct speedscope *sp, struct pyust_thread *th, bool *fi
 		       ",\"events\":[",
 		       *first ? "" : ",", th->pid_str, th->tid_str, t->v[0].at - sp->first,
 		       sp->last - sp->first);
+	/* One object per event (a million here and there): no printf. */
 	for (size_t i = 0; i < t->len; i++) {
-		pyust_w_printf(out, "%s{\"type\":\"%c\",\"frame\":%" PRIu32 ",\"at\":%" PRIu64 "}",
-			       i ? "," : "", t->v[i].type, t->v[i].frame - 1,
-			       t->v[i].at - sp->first);
+		pyust_w_str(out, i ? ",{\"type\":\"" : "{\"type\":\"", 0);
+		pyust_w_char(out, t->v[i].type);
+		pyust_w_str(out, "\",\"frame\":", 0);
+		pyust_w_u64(out, t->v[i].frame - 1, 0);
+		pyust_w_str(out, ",\"at\":", 0);
+		pyust_w_u64(out, t->v[i].at - sp->first, 0);
+		pyust_w_char(out, '}');
 	}
 	pyust_w_str(out, "]}", 0);
 	*first = false;
