@@ -188,6 +188,15 @@ def png_pixels(path):
     return w, h, rows
 
 
+def chromium_env(tmp_path):
+    """The environment without the sanitizer runtime and its options
+    (tests/run-sanitized preloads ASan into pytest: Chromium hangs with it)."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "LD_PRELOAD" and not k.endswith("SAN_OPTIONS")}
+    env["HOME"] = str(tmp_path)
+    return env
+
+
 def chromium(tmp_path, url, *args):
     """Headless Chromium on a file URL: its stdout (the DOM with --dump-dom)."""
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -200,7 +209,7 @@ def chromium(tmp_path, url, *args):
                         "--force-device-scale-factor=1", "--no-first-run",
                         f"--user-data-dir={profile}", *args, url],
                        capture_output=True, text=True, errors="replace", timeout=180,
-                       env=dict(os.environ, HOME=str(tmp_path)))
+                       env=chromium_env(tmp_path))
     assert r.returncode == 0, r.stderr[-3000:]
     return r.stdout
 

@@ -80,12 +80,15 @@ def folded(out):
 
 
 def stack(out):
-    # Drop "+ delta us  pid/tid" and the inclusive times of returns.
+    # Drop "+ delta us  pid/tid" and the inclusive times of returns; keep the
+    # indentation by depth (the tid is padded to 7 columns, one space, then
+    # two per level: pids have fewer digits in a fresh root).
     rows = []
     for line in out.splitlines():
-        m = re.match(r"^\+\s+[0-9.]+ us\s+\d+/\d+ (.*?)(  \[[0-9.]+ us\])?$", line)
+        m = re.match(r"^\+\s+[0-9.]+ us\s+\d+/(\d+)( +)(\S.*?)(  \[[0-9.]+ us\])?$", line)
         assert m, line
-        rows.append(local(m.group(1)))
+        indent = len(m.group(2)) - max(0, 7 - len(m.group(1))) - 1
+        rows.append(" " * indent + local(m.group(3)))
     return rows
 
 
