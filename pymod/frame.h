@@ -7,8 +7,9 @@
  * 3.9, 3.10: the hook gets a PyFrameObject, alive until the caller drops it.
  * 3.11+: it gets a _PyInterpreterFrame, an internal struct whose first fields
  * are mirrored here. On 3.12+ the evaluator pops a thread-owned frame before
- * the hook regains control, so nothing is read from it after the call; a
- * generator's frame lives inside the generator, which its caller holds.
+ * the hook regains control: only its instruction pointer is read after the
+ * call, and only where the pop leaves it in place (pyust_frame_outlives_eval);
+ * a generator's frame lives inside the generator, which its caller holds.
  */
 
 #ifndef PYUST_FRAME_H

@@ -201,8 +201,13 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	Py_INCREF(owners[1]);
 	ret = eval_next(ts, f, throwflag, left);
 	if (lttng_ust_tracepoint_enabled(python, function__return)) {
-		if (readable)
-			line = line_of(pyust_code_holds(pc, co) ? pc : NULL, f, co);
+		/* -1: left where no line is (3.13 refusing a too deep call). */
+		if (readable) {
+			int left_at = line_of(pyust_code_holds(pc, co) ? pc : NULL, f, co);
+
+			if (left_at >= 0)
+				line = left_at;
+		}
 		lttng_ust_do_tracepoint(python, function__return, filename, name, line);
 	}
 	Py_DECREF(owners[0]);

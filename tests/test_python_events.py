@@ -88,6 +88,35 @@ def test_return_lines_deep(py, rec):
         assert lines[3] == 0, lines
 
 
+TOO_DEEP = """\
+import sys
+sys.setrecursionlimit(300)
+def outer():
+    x = 1
+    def down(n):
+        return x + down(n + 1)
+    try:
+        down(0)
+    except RecursionError:
+        print("RecursionError")
+outer()
+"""
+
+
+def test_return_lines_recursion_error(py, rec):
+    """Returns by RecursionError have the line they left at; the call refused
+    at entry (3.13 checks before the frame's first line) has the def line, never
+    -1, like chunk-starting frames on 3.12+ (test_return_lines_deep)."""
+    proc, trace = rec.run([py["python"], "-c", TOO_DEEP], py)
+    assert proc.stdout == b"RecursionError\n"
+    entries = trace.python("entry", "down")
+    lines = Counter(e["line_no"] for e in trace.python("return", "down"))
+    assert 250 <= len(entries) == sum(lines.values())
+    assert set(lines) <= {5, 6}, lines
+    assert lines[5] <= 1 + len(entries) // 50, lines
+    trace.check_nesting()
+
+
 def test_import_mode(py, rec):
     """import pyust from the application gives the same events, no preload."""
     code = f"import pyust, runpy; runpy.run_path({FIB!r}, run_name='__main__')"
