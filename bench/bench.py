@@ -267,4 +267,5 @@ def main():
     print(f"\nwritten: {dest}/results.json, {dest}/results.csv")
 
 
-main()
+if __name__ == "__main__":
+    main()

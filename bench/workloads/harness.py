@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Run a workload as bench.py asks: MODE (plain, cprofile, setprofile,
 monitoring) and REPEAT from the command line. Prints the best ns per Python
-call; the calls are counted once, with sys.setprofile, before timing."""
+call; the calls are counted once, with sys.setprofile, before timing. MODE
+count prints the number of calls of one run instead."""
 
 import sys
 import time
@@ -56,6 +57,9 @@ def _profiler(mode):
 def run(work):
     mode, repeat = sys.argv[1], int(sys.argv[2])
     calls = _count_calls(work)  # also the warm-up
+    if mode == "count":
+        print(calls)
+        return
     on, off = _profiler(mode)
     best = float("inf")
     for _ in range(repeat):
