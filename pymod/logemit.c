@@ -8,6 +8,8 @@
  * record: other handlers would reuse a cached exc_text.
  */
 
+#include "attrs.h"
+#include "frame.h"
 #include "pyust.h"
 #include "tp-lttng-python.h"
 
@@ -17,23 +19,42 @@
 #include <time.h>
 
 static struct {
-	PyObject *created, *msecs, *name, *funcName, *lineno, *levelno, *thread, *threadName;
-	PyObject *exc_info, *exc_text, *stack_info, *getMessage, *formatException;
-	PyObject *formatStack, *formatTime, *converter, *default_time_format;
-	PyObject *default_msec_format, *msg, *args;
+	PyObject *getMessage, *formatException, *formatStack, *formatTime, *converter;
+	PyObject *default_time_format, *default_msec_format;
 } s;
 
+/* The record's attributes read here. */
+enum attr {
+	A_CREATED,
+	A_MSECS,
+	A_NAME,
+	A_FUNCNAME,
+	A_LINENO,
+	A_LEVELNO,
+	A_THREAD,
+	A_THREADNAME,
+	A_EXC_INFO,
+	A_EXC_TEXT,
+	A_STACK_INFO,
+	A_MSG,
+	A_ARGS,
+	N_ATTRS
+};
+
+static const char *const attr_names[N_ATTRS] = {
+	"created",    "msecs",	  "name",     "funcName",   "lineno", "levelno", "thread",
+	"threadName", "exc_info", "exc_text", "stack_info", "msg",    "args",
+};
+static struct pyust_attrs attrs;
+
 /*
- * What the record's class was found to do, checked again when its version
- * tag moves: whether getMessage is LogRecord's own (then done in C), and
- * whether the attributes read here can come only from the record's __dict__
- * (generic attribute lookup, none of them defined by the class).
+ * Whether the record's class has LogRecord's own getMessage (then done in
+ * C), checked again when its version tag moves.
  */
 static PyObject *std_get_message;
 static PyTypeObject *checked_record_type;
 static unsigned int checked_record_tag;
 static bool standard_message;
-static bool own_attributes;
 
 /* logging.Formatter('%(asctime)s'), for the rare parts done in Python. */
 static PyObject *formatter;
@@ -55,10 +76,9 @@ int pyust_logemit_init(PyObject *logging)
 	if (formatter)
 		return 0;
 #define I(f) intern(&s.f, #f)
-	if (I(created) || I(msecs) || I(name) || I(funcName) || I(lineno) || I(levelno) ||
-	    I(thread) || I(threadName) || I(exc_info) || I(exc_text) || I(stack_info) ||
-	    I(getMessage) || I(formatException) || I(formatStack) || I(formatTime) ||
-	    I(converter) || I(default_time_format) || I(default_msec_format) || I(msg) || I(args))
+	if (I(getMessage) || I(formatException) || I(formatStack) || I(formatTime) ||
+	    I(converter) || I(default_time_format) || I(default_msec_format) ||
+	    pyust_attrs_init(&attrs, attr_names, N_ATTRS) < 0)
 		return -1;
 #undef I
 	time_mod = PyImport_ImportModule("time");
@@ -87,6 +107,7 @@ void pyust_logemit_forget(void)
 	checked_record_type = NULL;
 	checked_tag = 0;
 	memset(&s, 0, sizeof(s));
+	pyust_attrs_forget(&attrs);
 }
 
 static bool equal_str(PyObject *o, const char *want)
@@ -98,70 +119,23 @@ static bool equal_str(PyObject *o, const char *want)
 
 static void check_record_type(PyTypeObject *type)
 {
-	PyObject *const names[] = {s.created,	 s.msecs,  s.name,	 s.funcName, s.lineno,
-				   s.levelno,	 s.thread, s.threadName, s.exc_info, s.exc_text,
-				   s.stack_info, s.msg,	   s.args};
+	unsigned int tag = pyust_type_version(type);
 	PyObject *m;
-	size_t i;
 
-	if (type == checked_record_type && type->tp_version_tag &&
-	    type->tp_version_tag == checked_record_tag)
+	if (type == checked_record_type && tag && tag == checked_record_tag)
 		return;
 	m = PyObject_GetAttr((PyObject *)type, s.getMessage);
 	PyErr_Clear();
 	standard_message = m == std_get_message;
 	Py_XDECREF(m);
-	own_attributes = type->tp_getattro == PyObject_GenericGetAttr;
-	for (i = 0; own_attributes && i < sizeof(names) / sizeof(names[0]); i++)
-		own_attributes = !_PyType_Lookup(type, names[i]);
 	checked_record_type = type;
-	checked_record_tag = type->tp_version_tag;
+	checked_record_tag = pyust_type_version(type);
 }
 
-/* A record and, when its attributes are read from there, its __dict__. */
-struct record {
-	PyObject *obj;
-	PyObject *dict;
-};
-
-/*
- * The record's __dict__ when reading it gives what getattr gives, and costs
- * less: always before 3.11, and from 3.13, where making the dict of an
- * object whose attributes are inline leaves them inline. 3.11 and 3.12 would
- * move them into the dict, which slows every later access by logging.
- */
-static PyObject *record_dict(PyObject *record)
+/* record.<attribute a> */
+static PyObject *get(PyObject *record, enum attr a)
 {
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
-	(void)record;
-	return NULL;
-#else
-	PyObject *d;
-
-	if (!own_attributes)
-		return NULL;
-	d = PyObject_GenericGetDict(record, NULL);
-	if (!d)
-		PyErr_Clear();
-	return d;
-#endif
-}
-
-/* record.<name>: from its __dict__ when that gives the same as getattr. */
-static PyObject *get(struct record *r, PyObject *name)
-{
-	PyObject *v;
-
-	if (r->dict) {
-		v = PyDict_GetItemWithError(r->dict, name);
-		if (v) {
-			Py_INCREF(v);
-			return v;
-		}
-		if (PyErr_Occurred())
-			return NULL;
-	}
-	return PyObject_GetAttr(r->obj, name); /* and its AttributeError */
+	return pyust_attrs_get(&attrs, record, a);
 }
 
 /*
@@ -172,9 +146,10 @@ static PyObject *get(struct record *r, PyObject *name)
 static bool time_is_standard(void)
 {
 	PyTypeObject *cls = Py_TYPE(formatter);
+	unsigned int tag = pyust_type_version(cls);
 	PyObject *conv, *tf, *mf, *ft;
 
-	if (cls->tp_version_tag && cls->tp_version_tag == checked_tag)
+	if (tag && tag == checked_tag)
 		return standard_time;
 	conv = PyObject_GetAttr((PyObject *)cls, s.converter);
 	tf = PyObject_GetAttr((PyObject *)cls, s.default_time_format);
@@ -188,7 +163,7 @@ static bool time_is_standard(void)
 	Py_XDECREF(mf);
 	Py_XDECREF(ft);
 	PyErr_Clear();
-	checked_tag = cls->tp_version_tag;
+	checked_tag = pyust_type_version(cls);
 	return standard_time;
 }
 
@@ -196,7 +171,7 @@ static bool time_is_standard(void)
  * "%Y-%m-%d %H:%M:%S,mmm" of the record, as Formatter.formatTime: into buf,
  * or as a str in *text when Formatter's time formatting was changed.
  */
-static int format_time(struct record *r, char buf[32], PyObject **text)
+static int format_time(PyObject *r, char buf[32], PyObject **text)
 {
 	static time_t last_sec = (time_t)-1;
 	static long last_tz;
@@ -210,10 +185,10 @@ static int format_time(struct record *r, char buf[32], PyObject **text)
 	*text = NULL;
 	if (!time_is_standard())
 		goto python;
-	o = get(r, s.created);
+	o = get(r, A_CREATED);
 	created = o ? PyFloat_AsDouble(o) : -1;
 	Py_XDECREF(o);
-	o = created == -1 && PyErr_Occurred() ? NULL : get(r, s.msecs);
+	o = created == -1 && PyErr_Occurred() ? NULL : get(r, A_MSECS);
 	msecs = o ? PyFloat_AsDouble(o) : -1;
 	Py_XDECREF(o);
 	if (msecs == -1 && PyErr_Occurred())
@@ -239,7 +214,7 @@ static int format_time(struct record *r, char buf[32], PyObject **text)
 	buf[23] = '\0';
 	return 0;
 python:
-	*text = PyObject_CallMethodObjArgs(formatter, s.formatTime, r->obj, NULL);
+	*text = PyObject_CallMethodObjArgs(formatter, s.formatTime, r, NULL);
 	return *text ? 0 : -1;
 }
 
@@ -274,12 +249,12 @@ static int truth(PyObject *o)
 }
 
 /* Appends to *str what Formatter.format appends: exception, then stack text. */
-static int append_exc(PyObject **str, const char *buf, struct record *r)
+static int append_exc(PyObject **str, const char *buf, PyObject *r)
 {
-	PyObject *info = get(r, s.exc_info), *text = NULL, *stack = NULL;
+	PyObject *info = get(r, A_EXC_INFO), *text = NULL, *stack = NULL;
 	int ret = -1, t;
 
-	text = info ? get(r, s.exc_text) : NULL;
+	text = info ? get(r, A_EXC_TEXT) : NULL;
 	if ((t = truth(info)) < 0)
 		goto out;
 	if (t && (t = truth(text)) == 0)
@@ -289,7 +264,7 @@ static int append_exc(PyObject **str, const char *buf, struct record *r)
 		goto out;
 	if (t && (!PyUnicode_Check(text) || append_line(str, buf, text) < 0))
 		goto out;
-	stack = get(r, s.stack_info);
+	stack = get(r, A_STACK_INFO);
 	if ((t = truth(stack)) < 0)
 		goto out;
 	if (t) {
@@ -340,13 +315,13 @@ static int text_of(PyObject *o, struct text *t)
 	return 0;
 }
 
-static int attr_text(struct record *r, PyObject *name, struct text *t)
+static int attr_text(PyObject *r, enum attr name, struct text *t)
 {
 	return text_of(get(r, name), t);
 }
 
 /* The low 32 bits of an integer attribute; None (logThreads off) is 0. */
-static int attr_u32(struct record *r, PyObject *name, unsigned int *v)
+static int attr_u32(PyObject *r, enum attr name, unsigned int *v)
 {
 	PyObject *o = get(r, name);
 
@@ -367,19 +342,19 @@ bool pyust_logemit_enabled(void)
 }
 
 /* record.getMessage(): str(msg) % args when args, in C for LogRecord's own method. */
-static PyObject *get_message(struct record *r)
+static PyObject *get_message(PyObject *r)
 {
 	PyObject *msg, *str, *args, *m;
 	int t;
 
 	if (!standard_message)
-		return PyObject_CallMethodObjArgs(r->obj, s.getMessage, NULL);
-	msg = get(r, s.msg);
+		return PyObject_CallMethodObjArgs(r, s.getMessage, NULL);
+	msg = get(r, A_MSG);
 	if (!msg)
 		return NULL;
 	str = PyObject_Str(msg);
 	Py_DECREF(msg);
-	args = str ? get(r, s.args) : NULL;
+	args = str ? get(r, A_ARGS) : NULL;
 	if (!args) {
 		Py_XDECREF(str);
 		return NULL;
@@ -398,7 +373,6 @@ int pyust_log_emit(PyObject *record)
 {
 	struct text asctime = {0}, msg = {0}, name = {0}, func = {0}, tname = {0};
 	unsigned int lineno, level, thread;
-	struct record r = {record, NULL};
 	PyObject *when;
 	char buf[32];
 	int ret = -1;
@@ -406,8 +380,7 @@ int pyust_log_emit(PyObject *record)
 	if (!lttng_ust_tracepoint_enabled(lttng_python, event) || !formatter)
 		return 0;
 	check_record_type(Py_TYPE(record));
-	r.dict = record_dict(record);
-	if (format_time(&r, buf, &when) < 0 || append_exc(&when, buf, &r) < 0) {
+	if (format_time(record, buf, &when) < 0 || append_exc(&when, buf, record) < 0) {
 		Py_XDECREF(when);
 		goto out;
 	}
@@ -415,16 +388,15 @@ int pyust_log_emit(PyObject *record)
 		asctime.utf8 = buf;
 	else if (text_of(when, &asctime) < 0) /* takes when */
 		goto out;
-	if (text_of(get_message(&r), &msg) < 0 || attr_text(&r, s.name, &name) < 0 ||
-	    attr_text(&r, s.funcName, &func) < 0 || attr_u32(&r, s.lineno, &lineno) < 0 ||
-	    attr_u32(&r, s.levelno, &level) < 0 || attr_u32(&r, s.thread, &thread) < 0 ||
-	    attr_text(&r, s.threadName, &tname) < 0)
+	if (text_of(get_message(record), &msg) < 0 || attr_text(record, A_NAME, &name) < 0 ||
+	    attr_text(record, A_FUNCNAME, &func) < 0 || attr_u32(record, A_LINENO, &lineno) < 0 ||
+	    attr_u32(record, A_LEVELNO, &level) < 0 || attr_u32(record, A_THREAD, &thread) < 0 ||
+	    attr_text(record, A_THREADNAME, &tname) < 0)
 		goto out;
 	lttng_ust_tracepoint(lttng_python, event, asctime.utf8, msg.utf8, name.utf8, func.utf8,
 			     lineno, level, thread, tname.utf8);
 	ret = 0;
 out:
-	Py_XDECREF(r.dict);
 	Py_XDECREF(asctime.obj);
 	Py_XDECREF(msg.obj);
 	Py_XDECREF(name.obj);

@@ -20,6 +20,7 @@
  * connected to pyust's probes: pyust goes on recording, each record once.
  */
 
+#include "attrs.h"
 #include "pyust.h"
 #include "pyust-preload.h"
 
@@ -34,7 +35,9 @@ static bool following;
 static bool yielded; /* to lttngust */
 
 static PyObject *logger_cls, *root, *orig, *wrapper;
-static PyObject *str_propagate, *str_parent;
+/* A logger's propagate and parent. */
+static struct pyust_attrs logger_attrs;
+static const char *const logger_attr_names[] = {"propagate", "parent"};
 static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
 static bool importing;
 static bool hooked;  /* the audit hook is in CPython's list */
@@ -95,11 +98,11 @@ static bool reaches_root(PyObject *logger)
 
 	Py_INCREF(c);
 	for (depth = 0; depth < 1000 && c != root; depth++) {
-		PyObject *p = PyObject_GetAttr(c, str_propagate);
+		PyObject *p = pyust_attrs_get(&logger_attrs, c, 0);
 		int propagate = p ? PyObject_IsTrue(p) : -1;
 
 		Py_XDECREF(p);
-		Py_SETREF(c, propagate == 1 ? PyObject_GetAttr(c, str_parent) : NULL);
+		Py_SETREF(c, propagate == 1 ? pyust_attrs_get(&logger_attrs, c, 1) : NULL);
 		if (!c || c == Py_None)
 			break;
 	}
@@ -173,9 +176,7 @@ static int attach_to(PyObject *logging)
 	PyObject *cur;
 
 	if (!logger_cls) {
-		if (!str_propagate && !(str_propagate = PyUnicode_InternFromString("propagate")))
-			return -1;
-		if (!str_parent && !(str_parent = PyUnicode_InternFromString("parent")))
+		if (pyust_attrs_init(&logger_attrs, logger_attr_names, 2) < 0)
 			return -1;
 		logger_cls = PyObject_GetAttrString(logging, "Logger");
 		root = logger_cls ? PyObject_GetAttrString(logging, "root") : NULL;
@@ -329,7 +330,7 @@ void pyust_log_forget(void)
 	parked = NULL;
 	exiting = false;
 	logger_cls = root = orig = wrapper = handler_type = NULL;
-	str_propagate = str_parent = NULL;
+	pyust_attrs_forget(&logger_attrs);
 	pyust_logemit_forget();
 }
 

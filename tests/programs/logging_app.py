@@ -51,6 +51,45 @@ class Shouting(logging.LogRecord):
         return super().getMessage().upper()
 
 
+class ThreadNameOfClass(logging.LogRecord):
+    threadName = property(lambda self: "of the class")
+
+
+class Meddler:
+    """An argument whose __str__ changes the record being recorded: moves its
+    attributes into a __dict__ (3.11, 3.12) and sets one, or replaces its
+    __dict__, or changes its class. What is read after must be what getattr
+    gives then."""
+
+    def __init__(self, how):
+        self.record, self.how = None, how
+
+    def __str__(self):
+        rec, self.record = self.record, None
+        if rec is None:
+            pass
+        elif self.how == "set":
+            vars(rec)
+            rec.funcName = "meddled"
+        elif self.how == "replace":
+            rec.__dict__ = dict(vars(rec), funcName="replaced")
+        else:
+            rec.__class__ = ThreadNameOfClass
+        return "meddler"
+
+
+def hand_record_to_meddler(record):
+    if record.args:
+        record.args[0].record = record
+    return True
+
+
+def give_log_record_a_thread_name(record):
+    """LogRecord changed once the record is made: its threadName is the class's."""
+    logging.LogRecord.threadName = property(lambda r: "of LogRecord")
+    return True
+
+
 def odd_msecs(record):
     record.msecs = 1234.5  # formatted by Python's "%03d" path
     return True
@@ -78,6 +117,16 @@ def work():
     odd = logging.getLogger("shop.odd")
     odd.addFilter(odd_msecs)
     odd.info("odd msecs")
+    meddle = logging.getLogger("shop.meddle")
+    meddle.addFilter(hand_record_to_meddler)
+    for how in ("set", "replace", "class"):
+        meddle.info("%s", Meddler(how))
+    late = logging.getLogger("shop.meddle.late")
+    late.info("LogRecord as it was")
+    late.addFilter(give_log_record_a_thread_name)
+    late.info("LogRecord changed")
+    late.removeFilter(give_log_record_a_thread_name)
+    del logging.LogRecord.threadName
     factory = logging.getLogRecordFactory()
     logging.setLogRecordFactory(Shouting)
     log.info("custom %s", "record")
