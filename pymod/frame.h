@@ -217,13 +217,17 @@ static inline bool pyust_frame_outlives_eval(PyThreadState *ts, pyust_frame f)
 #endif
 
 /*
- * A type's version tag, 0 when it changed since one was given: 3.9 and 3.10
- * only clear the flag then, and leave the old tag in place. Tags are never
- * reused.
+ * A type's version tag, 0 when it changed since one was given. Tags are never
+ * reused. 3.10+ zero the tag on a change; 3.9 only clears the flag and leaves
+ * the old tag in place (3.13 no longer sets the flag).
  */
 static inline unsigned int pyust_type_version(PyTypeObject *tp)
 {
+#if PY_VERSION_HEX >= 0x030A0000
+	return tp->tp_version_tag;
+#else
 	return PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
+#endif
 }
 
 /*
