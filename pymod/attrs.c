@@ -75,7 +75,7 @@ static void check_class(struct pyust_attrs *a, PyTypeObject *tp)
 	find_keys(a, tp);
 }
 
-/* obj's own attribute i, borrowed, or NULL (not found there, no exception). */
+/* obj's own attribute i, borrowed; NULL when not there (or the dict lookup failed). */
 static PyObject *own_value(struct pyust_attrs *a, PyObject *obj, int i)
 {
 #ifdef PYUST_INLINE_VALUES
