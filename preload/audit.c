@@ -6,8 +6,8 @@
  * of every audit event, and logging.Logger.findCaller raises five per record
  * (sys._getframe, frame attribute reads): 7% of a logging-heavy program. The
  * C API cannot remove a hook, so the entry is found in the list that
- * _PyRuntime heads and unlinked. The entry's layout, {next, hook, data}, is
- * the same from 3.8 to 3.13; where the head sits in _PyRuntime changes. So
+ * _PyRuntime heads and unlinked. The entry's layout (cpython/audit.h) is
+ * the same in every version; where the head sits in _PyRuntime changes. So
  * hooks are added through a raw allocator that sees the one block
  * PySys_AddAuditHook allocates, the entry; when it is first in the list, the
  * head is the one word of _PyRuntime that holds its address. Only _PyRuntime
@@ -24,16 +24,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "pyust-preload.h"
 
-struct hook_entry {
-	struct hook_entry *next;
-	void *hook;
-	void *data;
-};
-
 /* The word of _PyRuntime that heads the runtime's list of C audit hooks. */
-static struct hook_entry **head;
+static struct pyust_audit_entry **head;
 
 /* While a hook is added: the allocator wrapped, and what was allocated. */
 static struct py_allocator wrapped;
@@ -74,16 +69,16 @@ static void rec_free(void *ctx, void *ptr)
 }
 
 /* The one word of _PyRuntime holding entry's address, or NULL. */
-static struct hook_entry **head_of(struct hook_entry *entry)
+static struct pyust_audit_entry **head_of(struct pyust_audit_entry *entry)
 {
-	struct hook_entry **found = NULL, **w, **end;
+	struct pyust_audit_entry **found = NULL, **w, **end;
 	const ElfW(Sym) * sym;
 	Dl_info info;
 	void *rt = dlsym(RTLD_DEFAULT, "_PyRuntime");
 
 	if (!rt || !dladdr1(rt, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
 		return NULL;
-	end = (struct hook_entry **)rt + sym->st_size / sizeof(*w);
+	end = (struct pyust_audit_entry **)rt + sym->st_size / sizeof(*w);
 	for (w = rt; w < end; w++) {
 		if (*w != entry)
 			continue;
@@ -100,7 +95,7 @@ int pyust_audit_add(void *hook, void *data, void **entry)
 	void (*get)(int domain, struct py_allocator *a) = dlsym(RTLD_DEFAULT, "PyMem_GetAllocator");
 	void (*set)(int domain, struct py_allocator *a) = dlsym(RTLD_DEFAULT, "PyMem_SetAllocator");
 	struct py_allocator rec = {NULL, rec_malloc, rec_calloc, rec_realloc, rec_free};
-	struct hook_entry *e;
+	struct pyust_audit_entry *e;
 	int ret;
 
 	*entry = NULL;
@@ -127,9 +122,9 @@ int pyust_audit_add(void *hook, void *data, void **entry)
 }
 
 /* Finds our entry in the list. NULL: not linked, or the head is unknown. */
-static struct hook_entry *find(void *hook, void *data, struct hook_entry **prev)
+static struct pyust_audit_entry *find(void *hook, void *data, struct pyust_audit_entry **prev)
 {
-	struct hook_entry *e, *p = NULL;
+	struct pyust_audit_entry *e, *p = NULL;
 	int depth = 0;
 
 	if (!head)
@@ -144,7 +139,7 @@ static struct hook_entry *find(void *hook, void *data, struct hook_entry **prev)
 
 void *pyust_audit_unlink(void *hook, void *data)
 {
-	struct hook_entry *prev = NULL, *e = find(hook, data, &prev);
+	struct pyust_audit_entry *prev = NULL, *e = find(hook, data, &prev);
 
 	if (!e)
 		return NULL;
@@ -157,7 +152,7 @@ void *pyust_audit_unlink(void *hook, void *data)
 
 int pyust_audit_relink(void *entry)
 {
-	struct hook_entry *e = entry, *prev;
+	struct pyust_audit_entry *e = entry, *prev;
 
 	if (!head || !e || find(e->hook, e->data, &prev))
 		return -1;
@@ -169,7 +164,7 @@ int pyust_audit_relink(void *entry)
 /* How many C hooks CPython's list holds; -1 when its head is unknown. */
 int pyust_audit_count(void)
 {
-	struct hook_entry *e;
+	struct pyust_audit_entry *e;
 	int n = 0;
 
 	if (!head)

@@ -25,12 +25,11 @@
 #include <string.h>
 
 #include "pyust-preload.h"
-
-#define PY_FILE_INPUT 257 /* Py_file_input, the same in every CPython 3 */
+#include "versions.h"
 
 typedef void PyObj;
 
-/* The part of the C API the bootstrap uses; all of it exists in 3.8 to 3.13. */
+/* The part of the C API the bootstrap uses; all of it exists in 3.8 to 3.15. */
 static struct {
 	int (*IsInitialized)(void);
 	const char *(*GetVersion)(void);
@@ -154,7 +153,7 @@ static void boot_run(void)
 	if (py.Dict_SetItemString(globals, "__builtins__", py.Eval_GetBuiltins()) ||
 	    py.Dict_SetItemString(globals, "_dirs", dirs))
 		goto fail;
-	res = py.Run_StringFlags(boot_source, PY_FILE_INPUT, globals, globals, NULL);
+	res = py.Run_StringFlags(boot_source, PYUST_FILE_INPUT, globals, globals, NULL);
 	if (!res)
 		goto fail;
 	py.DecRef(res);
@@ -361,14 +360,6 @@ void Py_Initialize(void)
 	after_initialize();
 }
 
-/* PyStatus, unchanged from 3.8 to 3.13; returned by value. */
-struct py_status {
-	int type;
-	const char *func;
-	const char *err_msg;
-	int exitcode;
-};
-
 PYUST_EXPORT struct py_status Py_InitializeFromConfig(const void *config);
 
 struct py_status Py_InitializeFromConfig(const void *config)
@@ -431,10 +422,17 @@ static __attribute__((constructor)) void pyust_boot_init(void)
 	version = py.GetVersion();
 	if (sscanf(version, "%d.%d", &py_major, &py_minor) != 2)
 		return;
-	if (py_major != 3 || py_minor < 9 || !dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") ||
-	    lookup_api()) {
+	if (py_major != 3 || py_minor < PYUST_PY_MINOR_MIN || py_minor > PYUST_PY_MINOR_MAX ||
+	    !dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") || lookup_api()) {
 		pyust_warn("Python function events are off: Python %d.%d is not supported "
-			   "(pyust supports CPython 3.9 to 3.13)",
+			   "(pyust supports " PYUST_PY_SUPPORTED ")",
+			   py_major, py_minor);
+		return;
+	}
+	/* Its objects and frames are laid out otherwise, and its threads run at once. */
+	if (strstr(version, "free-threading")) {
+		pyust_warn("Python function events are off: Python %d.%d is a free-threaded "
+			   "build, which pyust does not support",
 			   py_major, py_minor);
 		return;
 	}

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "capi.h"
+
 #define PYUST_EXPORT __attribute__((visibility("default")))
 
 /*
@@ -56,15 +58,5 @@ PYUST_EXPORT int pyust_audit_add(void *hook, void *data, void **entry);
 PYUST_EXPORT void *pyust_audit_unlink(void *hook, void *data);
 PYUST_EXPORT int pyust_audit_relink(void *entry);
 PYUST_EXPORT int pyust_audit_count(void);
-
-/* PyMemAllocatorEx, unchanged from 3.5 to 3.13 (the preload has no Python.h). */
-struct py_allocator {
-	void *ctx;
-	void *(*malloc)(void *ctx, size_t size);
-	void *(*calloc)(void *ctx, size_t nelem, size_t elsize);
-	void *(*realloc)(void *ctx, void *ptr, size_t new_size);
-	void (*free)(void *ctx, void *ptr);
-};
-#define PYUST_MEM_DOMAIN_RAW 0 /* PYMEM_DOMAIN_RAW */
 
 #endif /* PYUST_PRELOAD_H */

@@ -7,7 +7,7 @@
 #ifndef PYUST_ATTRS_H
 #define PYUST_ATTRS_H
 
-#include "frame.h"
+#include "instance.h"
 
 #include <Python.h>
 #include <stdbool.h>

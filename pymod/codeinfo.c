@@ -18,6 +18,7 @@
  */
 
 #include "codeinfo.h"
+#include "errors.h"
 #include "pyust.h"
 
 #include <string.h>
@@ -101,20 +102,11 @@ static struct pyust_code *fill(struct pyust_code *set, PyCodeObject *co)
 /* Called with the program's exception, if any, set: it is kept as it was. */
 struct pyust_code *pyust_code_fill(struct pyust_code *set, PyCodeObject *co)
 {
+	struct pyust_err_state err;
 	struct pyust_code *pc;
-#if PY_VERSION_HEX >= 0x030C0000
-	PyObject *exc = PyErr_GetRaisedException();
 
+	pyust_err_save(&err);
 	pc = fill(set, co);
-	PyErr_Clear();
-	PyErr_SetRaisedException(exc);
-#else
-	PyObject *type, *value, *tb;
-
-	PyErr_Fetch(&type, &value, &tb);
-	pc = fill(set, co);
-	PyErr_Clear();
-	PyErr_Restore(type, value, tb);
-#endif
+	pyust_err_restore(&err);
 	return pc;
 }

@@ -10,6 +10,7 @@
 
 #include "codeinfo.h"
 #include "frame.h"
+#include "recursion.h"
 #include "pyust.h"
 
 #include <pthread.h>
@@ -26,6 +27,7 @@ static bool in_chain;
  */
 static bool paused;
 
+#ifndef PYUST_CPYTHON_CHECKS_STACK
 /*
  * With the hook in place every Python call recurses in C (3.11+ no longer
  * inlines them). Keep this much of the thread's stack (a quarter of a small
@@ -84,12 +86,12 @@ static inline size_t stack_left(void)
 static PyObject *eval_too_deep(PyThreadState *ts, pyust_frame f, int throwflag)
 {
 #ifdef PYUST_C_RECURSION_LIMIT
-	int saved = ts->c_recursion_remaining;
+	int saved = pyust_c_budget(ts);
 	PyObject *ret;
 
-	ts->c_recursion_remaining = 0;
+	pyust_c_budget_set(ts, 0);
 	ret = next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
-	ts->c_recursion_remaining = saved;
+	pyust_c_budget_set(ts, saved);
 	return ret;
 #else
 	(void)ts;
@@ -100,6 +102,8 @@ static PyObject *eval_too_deep(PyThreadState *ts, pyust_frame f, int throwflag)
 	return NULL;
 #endif
 }
+
+#endif
 
 #ifdef PYUST_C_RECURSION_LIMIT
 /*
@@ -114,8 +118,7 @@ static int c_units_to_give(PyThreadState *ts, size_t left)
 
 	if (left == SIZE_MAX || left < stack.reserve)
 		return 0;
-	if ((size_t)ts->c_recursion_remaining + PYUST_C_UNITS_PER_CALL >
-	    (left - stack.reserve) / unit)
+	if ((size_t)pyust_c_budget(ts) + PYUST_C_UNITS_PER_CALL > (left - stack.reserve) / unit)
 		return 0;
 	return PYUST_C_UNITS_PER_CALL;
 }
@@ -127,9 +130,9 @@ static PyObject *eval_next(PyThreadState *ts, pyust_frame f, int throwflag, size
 	int give = c_units_to_give(ts, left);
 	PyObject *ret;
 
-	ts->c_recursion_remaining += give;
+	pyust_c_budget_set(ts, pyust_c_budget(ts) + give);
 	ret = next_eval(ts, PYUST_EVAL_FRAME(f), throwflag);
-	ts->c_recursion_remaining -= give;
+	pyust_c_budget_set(ts, pyust_c_budget(ts) - give);
 	return ret;
 #else
 	(void)left;
@@ -169,10 +172,14 @@ static PyObject *pyust_eval(PyThreadState *ts, pyust_frame f, int throwflag)
 	PyObject *ret, *owners[2];
 	bool resumed, readable;
 	int line;
+#ifdef PYUST_CPYTHON_CHECKS_STACK
+	size_t left = 0;
+#else
 	size_t left = stack_left();
 
 	if (left < stack.reserve)
 		return eval_too_deep(ts, f, throwflag);
+#endif
 	/* Stopped, or between a session's disable and the hook's removal. */
 	if (paused || !(lttng_ust_tracepoint_enabled(python, function__entry) ||
 			lttng_ust_tracepoint_enabled(python, function__return)))

@@ -9,7 +9,7 @@
  */
 
 #include "attrs.h"
-#include "frame.h"
+#include "instance.h"
 #include "pyust.h"
 #include "tp-lttng-python.h"
 

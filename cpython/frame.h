@@ -1,29 +1,26 @@
 /*
  * SPDX-License-Identifier: MIT
  *
- * Everything pyust knows about CPython's internals (frames, code objects,
- * where instances keep their attributes), for each supported version.
- * Supporting a new CPython should touch this file only.
+ * CPython's frames as the hook sees them, for each supported version.
  *
  * 3.9, 3.10: the hook gets a PyFrameObject, alive until the caller drops it.
  * 3.11+: it gets a _PyInterpreterFrame, an internal struct whose first fields
- * are mirrored here. On 3.12+ the evaluator pops a thread-owned frame before
- * the hook regains control: only its instruction pointer is read after the
- * call, and only where the pop leaves it in place (pyust_frame_outlives_eval);
- * a generator's frame lives inside the generator, which its caller holds.
+ * are mirrored here (check-layouts.c compares them with the version's own).
+ * On 3.12+ the evaluator pops a thread-owned frame before the hook regains
+ * control: only its instruction pointer is read after the call, and only
+ * where the pop leaves it in place (pyust_frame_outlives_eval); a generator's
+ * frame lives inside the generator, which its caller holds.
  */
 
-#ifndef PYUST_FRAME_H
-#define PYUST_FRAME_H
+#ifndef PYUST_CPYTHON_FRAME_H
+#define PYUST_CPYTHON_FRAME_H
 
 #include <Python.h>
 #include <frameobject.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000
-#error "pyust supports CPython 3.9 to 3.13"
-#endif
+#include "versions.h"
 
 /* The object a code object's line numbers come from. */
 static inline PyObject *pyust_code_lines(PyCodeObject *co)
@@ -35,28 +32,31 @@ static inline PyObject *pyust_code_lines(PyCodeObject *co)
 #endif
 }
 
-/* 3.12+ budgets C recursion separately (PyThreadState.c_recursion_remaining). */
-#if PY_VERSION_HEX >= 0x030D0000
-#define PYUST_C_RECURSION_LIMIT Py_C_RECURSION_LIMIT
-#elif PY_VERSION_HEX >= 0x030C0000
-#define PYUST_C_RECURSION_LIMIT C_RECURSION_LIMIT
-#endif
-/* Units a Python call costs when it goes through the hook instead of being inlined. */
-#define PYUST_C_UNITS_PER_CALL 2
-
 #define PYUST_CO_GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
 
 #if PY_VERSION_HEX >= 0x030B0000
 
-/* enum _frameowner, the same values in 3.11 to 3.13 */
+/* enum _frameowner: these two keep their values from 3.11 to 3.15 */
 #define PYUST_OWNED_BY_THREAD 0
 #define PYUST_OWNED_BY_GENERATOR 1
 
-/* A 16-bit code unit (_Py_CODEUNIT, internal in 3.13). */
+/* A 16-bit code unit (_Py_CODEUNIT, internal from 3.13 on). */
 typedef uint16_t pyust_codeunit;
 
 struct pyust_iframe {
-#if PY_VERSION_HEX >= 0x030D0000
+#if PY_VERSION_HEX >= 0x030E0000
+	uintptr_t f_executable; /* _PyStackRef: the code object, tagged in the low bits */
+	struct pyust_iframe *previous;
+	uintptr_t f_funcobj;
+	PyObject *f_globals;
+	PyObject *f_builtins;
+	PyObject *f_locals;
+	PyFrameObject *frame_obj;
+	pyust_codeunit *instr_ptr;
+	void *stackpointer;
+	uint16_t return_offset;
+	char owner;
+#elif PY_VERSION_HEX >= 0x030D0000
 	PyObject *f_executable;
 	struct pyust_iframe *previous;
 	PyObject *f_funcobj;
@@ -101,7 +101,9 @@ typedef PyObject *(*pyust_eval_fn)(PyThreadState *, struct _PyInterpreterFrame *
 
 static inline PyCodeObject *pyust_frame_code(pyust_frame f)
 {
-#if PY_VERSION_HEX >= 0x030D0000
+#if PY_VERSION_HEX >= 0x030E0000
+	return (PyCodeObject *)(f->f_executable & ~(uintptr_t)3);
+#elif PY_VERSION_HEX >= 0x030D0000
 	return (PyCodeObject *)f->f_executable;
 #else
 	return f->f_code;
@@ -216,101 +218,4 @@ static inline bool pyust_frame_outlives_eval(PyThreadState *ts, pyust_frame f)
 
 #endif
 
-/*
- * A type's version tag, 0 when it changed since one was given. Tags are never
- * reused. 3.10+ zero the tag on a change; 3.9 only clears the flag and leaves
- * the old tag in place (3.13 no longer sets the flag).
- */
-static inline unsigned int pyust_type_version(PyTypeObject *tp)
-{
-#if PY_VERSION_HEX >= 0x030A0000
-	return tp->tp_version_tag;
-#else
-	return PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) ? tp->tp_version_tag : 0;
-#endif
-}
-
-/*
- * 3.11+ keep an instance's attributes in a values array indexed like its
- * type's shared keys, until its __dict__ takes them over (3.11, 3.12) or they
- * stop being valid (3.13). Reading them there is what getattr does once it has
- * found the index; attrs.c finds it once for the few attributes it reads from
- * many instances. The keys only ever gain entries.
- */
-#if PY_VERSION_HEX >= 0x030B0000 && !defined(Py_GIL_DISABLED)
-#define PYUST_INLINE_VALUES 1
-
-/* struct _dictkeysobject, the same in 3.11 to 3.13 */
-struct pyust_dictkeys {
-	Py_ssize_t dk_refcnt;
-	uint8_t dk_log2_size;
-	uint8_t dk_log2_index_bytes;
-	uint8_t dk_kind;
-	uint32_t dk_version;
-	Py_ssize_t dk_usable;
-	Py_ssize_t dk_nentries;
-	char dk_indices[];
-};
-
-#define PYUST_DICT_KEYS_SPLIT 2
-
-/* PyDictUnicodeEntry */
-struct pyust_keyentry {
-	PyObject *me_key;
-	PyObject *me_value;
-};
-
-/* The type's shared keys, when its instances can have inline values. */
-static inline struct pyust_dictkeys *pyust_shared_keys(PyTypeObject *tp)
-{
-	struct pyust_dictkeys *keys;
-
-#if PY_VERSION_HEX >= 0x030D0000
-	if (!(tp->tp_flags & Py_TPFLAGS_INLINE_VALUES) || tp->tp_basicsize != sizeof(PyObject))
-		return NULL;
-#endif
-	if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT))
-		return NULL;
-	keys = (struct pyust_dictkeys *)((PyHeapTypeObject *)tp)->ht_cached_keys;
-	return keys && keys->dk_kind == PYUST_DICT_KEYS_SPLIT ? keys : NULL;
-}
-
-static inline struct pyust_keyentry *pyust_key_entries(struct pyust_dictkeys *keys)
-{
-	return (struct pyust_keyentry *)(keys->dk_indices +
-					 ((size_t)1 << keys->dk_log2_index_bytes));
-}
-
-/* The index of name (compared by identity: interned) in the keys, or -1. */
-static inline Py_ssize_t pyust_shared_key_index(struct pyust_dictkeys *keys, PyObject *name)
-{
-	struct pyust_keyentry *e = pyust_key_entries(keys);
-	Py_ssize_t i;
-
-	for (i = 0; i < keys->dk_nentries; i++)
-		if (e[i].me_key == name)
-			return i;
-	return -1;
-}
-
-/* The values of an instance of a type with shared keys, NULL when not inline. */
-static inline PyObject **pyust_inline_values(PyObject *obj)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-	struct {
-		uint8_t capacity, size, embedded, valid;
-		PyObject *values[1];
-	} *v = (void *)((char *)obj + sizeof(PyObject));
-
-	return v->valid ? v->values : NULL;
-#elif PY_VERSION_HEX >= 0x030C0000
-	uintptr_t dorv = ((uintptr_t *)obj)[-3]; /* tagged: values - 1, or the dict */
-
-	return dorv & 1 ? (PyObject **)(dorv + 1) : NULL;
-#else
-	return ((PyObject ***)obj)[-4];
-#endif
-}
-#endif
-
-#endif /* PYUST_FRAME_H */
+#endif /* PYUST_CPYTHON_FRAME_H */
