@@ -246,6 +246,8 @@ static int channel(struct lttng_handle *h, struct lttng_domain *dom, const char 
 	if (!c)
 		return -1;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	/* LTTng 2.16 creates the channel disabled otherwise. */
+	c->enabled = 1;
 	c->attr.overwrite = 0; /* discard: lose events rather than the program's time */
 	c->attr.subbuf_size = subbuf;
 	c->attr.num_subbuf = o->nsubbuf;

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from types import SimpleNamespace
 from collections import Counter, defaultdict
@@ -99,6 +100,18 @@ class Daemon:
             raise RuntimeError(f"lttng {' '.join(args)} failed: {r.stdout}{r.stderr}")
         return r
 
+    def listed(self, domain):
+        """What `lttng list DOMAIN` (-u, --python) shows, as {pid: [event or
+        logger names]}, read from the machine interface: its text changed
+        in LTTng 2.16, its XML did not."""
+        root = ET.fromstring(self.lttng("--mi", "xml", "list", domain).stdout)
+        found = {}
+        for pid in root.iter("{*}pid"):
+            ident = pid.find("{*}id")
+            if ident is not None:
+                found[int(ident.text)] = [e.findtext("{*}name") for e in pid.iter("{*}event")]
+        return found
+
 
 class Event:
     __slots__ = ("name", "f", "ctx")
@@ -178,7 +191,9 @@ def trace_messages(root):
     try:
         it = bt2.TraceCollectionMessageIterator(str(root))
     except bt2._Error as e:
-        if "No stream class with ID" not in str(e) or not set_aside_undeclared_streams(root):
+        # Babeltrace 2.0's words, then 2.1's.
+        undeclared = ("No stream class with ID", "no data stream class exists with ID")
+        if not any(u in str(e) for u in undeclared) or not set_aside_undeclared_streams(root):
             raise
         it = bt2.TraceCollectionMessageIterator(str(root))
     return it

@@ -32,7 +32,7 @@ def test_missing_lttng_ust(tmp_path):
 def test_not_a_python(tmp_path):
     rc, out = configure(tmp_path, "--with-python=/bin/true")
     assert rc != 0
-    assert "pyust supports CPython 3.9 to 3.13" in out
+    assert "pyust supports CPython 3.9 to 3.15" in out
 
 
 def test_missing_python_headers(tmp_path):

@@ -5,6 +5,8 @@ import json
 import subprocess
 from collections import Counter
 
+import pytest
+
 from pyusttest import PROGRAMS, module_dir
 
 FIB = str(PROGRAMS / "fib.py")
@@ -139,12 +141,16 @@ def test_constructs_match_setprofile(py, rec, tmp_path):
     # the profiler is set; the rest only under main().
     at_import = {name: got.pop(name) for name in ("<module>", "Shape", "Inner", "Pause", "decorate")}
     assert at_import == dict.fromkeys(at_import, 1)
-    assert dict(got) == expected
     # Known by construction: 4 yields + the final return of list(countdown(4)),
     # 1 + close() and 1 + throw() for the two interrupted ones (3.13 closes a
-    # generator paused outside any try block without resuming it).
-    closing = 0 if version(py) >= (3, 13) else 1
+    # generator paused outside any try block without resuming it; 3.14+ do
+    # so too, but not while a tool watches PY_UNWIND, as sys.setprofile
+    # does: test_generator_close_runs_frame_only_when_watched).
+    closing = 0 if version(py) == (3, 13) else 1
     assert expected["countdown"] == 5 + (1 + closing) + 2
+    if version(py) >= (3, 14):
+        expected["countdown"] -= 1
+    assert dict(got) == expected
     assert expected["fail"] == 4
     trace.check_nesting()
 
@@ -166,18 +172,39 @@ def test_threads(py, rec):
     trace.check_nesting()
 
 
+def test_generator_close_runs_frame_only_when_watched(py):
+    """Why pyust counts one call less than sys.setprofile on 3.14+: closing a
+    generator paused outside any try block runs its frame only while a tool
+    watches PY_UNWIND (which sys.setprofile's does), without pyust too. 3.12
+    always runs it, 3.13 never."""
+    if version(py) < (3, 12):
+        pytest.skip("sys.monitoring is 3.12+")
+    out = subprocess.run([py["python"], str(PROGRAMS / "gen_close.py")], check=True,
+                         capture_output=True, text=True).stdout
+    runs = json.loads(out)
+    assert runs == {"alone": version(py) < (3, 13),
+                    "unwind_watched": version(py) != (3, 13)}
+
+
 def test_gc_events(py, rec):
+    # The interpreter may collect on its own before gc.disable() (3.14 does
+    # at start-up): only the collections after mark() are the program's.
     code = (
         "import gc\n"
         "gc.disable()\n"
+        "def mark(): pass\n"
+        "mark()\n"
         "for i in range(3):\n"
         "    a = []; a.append(a); del a\n"
         "    print(gc.collect(i % 3))\n"
     )
     proc, trace = rec.run([py["python"], "-c", code], py)
     collected = [int(x) for x in proc.stdout.split()]
-    starts = trace.named("python:gc__start")
-    dones = trace.named("python:gc__done")
+    marked = next(i for i, e in enumerate(trace.events)
+                  if e.name == "python:function__entry" and e["co_name"] == "mark")
+    after = trace.events[marked:]
+    starts = [e for e in after if e.name == "python:gc__start"]
+    dones = [e for e in after if e.name == "python:gc__done"]
     assert [e["generation"] for e in starts] == [0, 1, 2]
     assert [e["collected"] for e in dones] == collected
     assert all(c >= 1 for c in collected)

@@ -58,9 +58,8 @@ def registered():
     deadline = time.monotonic() + 60
     agent = False
     while time.monotonic() < deadline:
-        agent = agent or mode != "logging" or \
-            f"PID: {app.pid}" in daemon.lttng("list", "--python").stdout
-        if agent and f"PID: {app.pid}" in daemon.lttng("list", "-u").stdout:
+        agent = agent or mode != "logging" or app.pid in daemon.listed("--python")
+        if agent and app.pid in daemon.listed("-u"):
             return True
         time.sleep(0.05)
     return False
