@@ -108,6 +108,48 @@ int pyust_trace_count(const char *dir)
 	return n;
 }
 
+/* {"inputs": [input]}: what a CTF source reads. NULL when out of memory. */
+static bt_value *inputs_params(const char *input)
+{
+	bt_value *params = bt_value_map_create(), *inputs = NULL;
+
+	if (params && (bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
+			       BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
+		       bt_value_array_append_string_element(inputs, input) !=
+			       BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK))
+		BT_VALUE_PUT_REF_AND_RESET(params);
+	return params;
+}
+
+/*
+ * A graph of the greatest version of the message interchange protocol that
+ * every source speaks with its parameters: Babeltrace 2.1 reads CTF 2 traces
+ * (LTTng 2.16's default) only under version 1, 2.0 knows version 0 only.
+ * The muxer, debug-info and pyust's sinks speak every version.
+ */
+static bt_graph *create_graph(const bt_component_class_source *cls, bt_value *const *params,
+			      size_t n)
+{
+	bt_component_descriptor_set *set = bt_component_descriptor_set_create();
+	uint64_t mip = 0;
+	size_t i;
+
+	for (i = 0; set && i < n; i++)
+		if (bt_component_descriptor_set_add_descriptor(
+			    set, bt_component_class_source_as_component_class_const(cls),
+			    params[i]) != BT_COMPONENT_DESCRIPTOR_SET_ADD_DESCRIPTOR_STATUS_OK)
+			break;
+	/* None found: version 0, and adding the sources says why. */
+	if (!set || i < n ||
+	    bt_get_greatest_operative_mip_version(set, BT_LOGGING_LEVEL_NONE, &mip) !=
+		    BT_GET_GREATEST_OPERATIVE_MIP_VERSION_STATUS_OK) {
+		bt_current_thread_clear_error();
+		mip = 0;
+	}
+	bt_component_descriptor_set_put_ref(set);
+	return bt_graph_create(mip);
+}
+
 static int add_filter(struct pyust_graph *g, const char *plugin, const char *cls_name,
 		      const char *name, const char *cmd)
 {
@@ -140,29 +182,19 @@ out:
 
 /* One source.ctf.fs for the trace in dir, each of its streams to a new input port of mux. */
 static int add_source(struct pyust_graph *g, const bt_component_class_source *cls,
-		      const bt_component_filter *mux, const char *dir, size_t index,
-		      const char *cmd)
+		      const bt_component_filter *mux, const char *dir, const bt_value *params,
+		      size_t index, const char *cmd)
 {
-	bt_value *params = bt_value_map_create(), *inputs = NULL;
 	const bt_component_source *src;
 	char name[32];
 	uint64_t i;
-	int ret = -1;
 
 	snprintf(name, sizeof(name), "source-%zu", index);
-	if (!params ||
-	    bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    bt_value_array_append_string_element(inputs, dir) !=
-		    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK) {
-		print_error(cmd, "cannot set up Babeltrace's CTF source");
-		goto out;
-	}
 	if (bt_graph_add_source_component(g->graph, cls, name, params, BT_LOGGING_LEVEL_NONE,
 					  &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
 		fprintf(stderr, "pyust %s: Babeltrace cannot read the trace in %s\n", cmd, dir);
 		print_error(cmd, "why:");
-		goto out;
+		return -1;
 	}
 	for (i = 0; i < bt_component_source_get_output_port_count(src); i++) {
 		/* The muxer adds an input port each time one is connected. */
@@ -173,45 +205,58 @@ static int add_source(struct pyust_graph *g, const bt_component_class_source *cl
 			    g->graph, bt_component_source_borrow_output_port_by_index_const(src, i),
 			    in, NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
 			print_error(cmd, "cannot connect the graph's components");
-			goto out;
+			return -1;
 		}
 	}
-	ret = 0;
-out:
-	bt_value_put_ref(params);
-	return ret;
+	return 0;
 }
 
 /*
- * Every trace under the directory (one source each: traces of different
- * UUIDs cannot share one), merged by utils.muxer.
+ * The graph, with every trace under the directory (one source each: traces
+ * of different UUIDs cannot share one) merged by utils.muxer.
  */
 static int add_sources_and_muxer(struct pyust_graph *g, const char *cmd)
 {
 	const bt_plugin *ctf = find_plugin("ctf", cmd), *utils = NULL;
-	const bt_component_class_source *src_cls;
-	const bt_component_class_filter *mux_cls;
+	const bt_component_class_source *src_cls = NULL;
+	const bt_component_class_filter *mux_cls = NULL;
 	const bt_component_filter *mux;
+	bt_value **params = calloc(seen.len, sizeof(*params));
 	size_t i;
 	int ret = -1;
 
 	utils = ctf ? find_plugin("utils", cmd) : NULL;
 	if (!utils)
 		goto out;
+	for (i = 0; params && i < seen.len; i++)
+		if (!(params[i] = inputs_params(seen.dirs[i])))
+			break;
+	if (!params || i < seen.len) {
+		fprintf(stderr, "pyust %s: out of memory\n", cmd);
+		goto out;
+	}
 	src_cls = bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs");
 	mux_cls = bt_plugin_borrow_filter_component_class_by_name_const(utils, "muxer");
-	if (!src_cls || !mux_cls ||
+	g->graph = src_cls ? create_graph(src_cls, params, seen.len) : NULL;
+	if (!g->graph) {
+		print_error(cmd, "cannot create a Babeltrace graph");
+		goto out;
+	}
+	if (!mux_cls ||
 	    bt_graph_add_filter_component(g->graph, mux_cls, "muxer", NULL, BT_LOGGING_LEVEL_NONE,
 					  &mux) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
 		print_error(cmd, "cannot add a component to the graph");
 		goto out;
 	}
 	for (i = 0; i < seen.len; i++)
-		if (add_source(g, src_cls, mux, seen.dirs[i], i, cmd) < 0)
+		if (add_source(g, src_cls, mux, seen.dirs[i], params[i], i, cmd) < 0)
 			goto out;
 	g->out = bt_component_filter_borrow_output_port_by_index_const(mux, 0);
 	ret = 0;
 out:
+	for (i = 0; params && i < seen.len; i++)
+		bt_value_put_ref(params[i]);
+	free(params);
 	bt_plugin_put_ref(ctf);
 	bt_plugin_put_ref(utils);
 	return ret;
@@ -234,11 +279,6 @@ int pyust_graph_open(struct pyust_graph *g, const char *trace, bool debug_info, 
 		goto out;
 	}
 	g->native = seen.native;
-	g->graph = bt_graph_create(0);
-	if (!g->graph) {
-		print_error(cmd, "cannot create a Babeltrace graph");
-		goto out;
-	}
 	if (add_sources_and_muxer(g, cmd) < 0 ||
 	    (debug_info && g->native &&
 	     add_filter(g, "lttng-utils", "debug-info", "debug-info", cmd) < 0)) {
@@ -256,7 +296,7 @@ int pyust_graph_open_live(struct pyust_graph *g, const char *url, bool debug_inf
 	const bt_plugin *ctf = find_plugin("ctf", cmd);
 	const bt_component_class_source *cls;
 	const bt_component_source *src;
-	bt_value *params = bt_value_map_create(), *inputs = NULL;
+	bt_value *params = inputs_params(url);
 	int ret = -1;
 
 	memset(g, 0, sizeof(*g));
@@ -264,13 +304,9 @@ int pyust_graph_open_live(struct pyust_graph *g, const char *url, bool debug_inf
 	if (!ctf || !params)
 		goto out;
 	cls = bt_plugin_borrow_source_component_class_by_name_const(ctf, "lttng-live");
-	g->graph = bt_graph_create(0);
+	g->graph = cls ? create_graph(cls, &params, 1) : NULL;
 	/* "end": once the session is destroyed and its data read, the graph ends. */
 	if (!cls || !g->graph ||
-	    bt_value_map_insert_empty_array_entry(params, "inputs", &inputs) !=
-		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
-	    bt_value_array_append_string_element(inputs, url) !=
-		    BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK ||
 	    bt_value_map_insert_string_entry(params, "session-not-found-action", "end") !=
 		    BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK ||
 	    bt_graph_add_source_component(g->graph, cls, "live", params, BT_LOGGING_LEVEL_NONE,

@@ -17,6 +17,26 @@ BT_PLUGIN_DESCRIPTION("Call analyses of pyust traces: Python, native and logging
 BT_PLUGIN_AUTHOR("The pyust authors");
 BT_PLUGIN_LICENSE("MIT");
 
+/*
+ * The sinks read what both versions of the message interchange protocol
+ * carry alike (names, integers, strings, clock snapshots): every version this
+ * Babeltrace knows, 1 included, which CTF 2 traces (LTTng 2.16's default)
+ * need.
+ */
+static bt_component_class_get_supported_mip_versions_method_status
+mip_versions(bt_self_component_class_sink *cls, const bt_value *params, void *data,
+	     bt_logging_level level, bt_integer_range_set_unsigned *versions)
+{
+	(void)cls;
+	(void)params;
+	(void)data;
+	(void)level;
+	if (bt_integer_range_set_unsigned_add_range(versions, 0, bt_get_maximal_mip_version()) !=
+	    BT_INTEGER_RANGE_SET_ADD_RANGE_STATUS_OK)
+		return BT_COMPONENT_CLASS_GET_SUPPORTED_MIP_VERSIONS_METHOD_STATUS_MEMORY_ERROR;
+	return BT_COMPONENT_CLASS_GET_SUPPORTED_MIP_VERSIONS_METHOD_STATUS_OK;
+}
+
 #define PYUST_SINK(_name, _description, _help)                                                     \
 	BT_PLUGIN_SINK_COMPONENT_CLASS(_name, pyust_sink_consume);                                 \
 	BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(_name, _description);                           \
@@ -24,7 +44,8 @@ BT_PLUGIN_LICENSE("MIT");
 	BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(_name, pyust_##_name##_init);             \
 	BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(_name, pyust_sink_finalize);                \
 	BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(_name,                           \
-								  pyust_sink_graph_is_configured)
+								  pyust_sink_graph_is_configured); \
+	BT_PLUGIN_SINK_COMPONENT_CLASS_GET_SUPPORTED_MIP_VERSIONS_METHOD(_name, mip_versions)
 
 PYUST_SINK(flow, "Flow of calls like DTrace's py_flowinfo: CPU, PID, TID, delta, file:line",
 	   "Parameters: name, file (globs), pid, tid (integers).");

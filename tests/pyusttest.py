@@ -2,6 +2,7 @@
 """Test support: a private lttng-sessiond, recording sessions around real
 programs, traces read back with the Babeltrace 2 Python bindings."""
 
+import json
 import os
 import re
 import signal
@@ -100,16 +101,23 @@ class Daemon:
             raise RuntimeError(f"lttng {' '.join(args)} failed: {r.stdout}{r.stderr}")
         return r
 
+    def sessions(self):
+        """The names of the daemon's sessions, from `lttng list`'s machine
+        interface."""
+        root = ET.fromstring(self.lttng("--mi", "xml", "list").stdout)
+        return [s.findtext("{*}name") for s in root.findall(".//{*}session")]
+
     def listed(self, domain):
         """What `lttng list DOMAIN` (-u, --python) shows, as {pid: [event or
         logger names]}, read from the machine interface: its text changed
         in LTTng 2.16, its XML did not."""
         root = ET.fromstring(self.lttng("--mi", "xml", "list", domain).stdout)
         found = {}
-        for pid in root.iter("{*}pid"):
+        for pid in root.findall(".//{*}pid"):
             ident = pid.find("{*}id")
             if ident is not None:
-                found[int(ident.text)] = [e.findtext("{*}name") for e in pid.iter("{*}event")]
+                found[int(ident.text)] = [e.findtext("{*}name")
+                                          for e in pid.findall(".//{*}event")]
         return found
 
 
@@ -154,6 +162,16 @@ def _metadata_text(path):
     return b"".join(out).decode("utf-8", "replace")
 
 
+def _declared_stream_classes(text):
+    """The ids of the stream classes a metadata text declares: CTF 1.8's TSDL
+    (stream { id = N; }) or CTF 2's JSON fragments, each after a record
+    separator (LTTng 2.16's default), where the id defaults to 0."""
+    if not text.startswith("\x1e"):
+        return {int(m) for m in re.findall(r"\bstream\s*\{\s*id\s*=\s*(\d+)\s*;", text)}
+    fragments = (json.loads(f) for f in text.split("\x1e") if f.strip())
+    return {f.get("id", 0) for f in fragments if f.get("type") == "data-stream-class"}
+
+
 def set_aside_undeclared_streams(root):
     """Move away the stream files whose stream class the metadata never
     declares, so that Babeltrace can read the rest of the trace.
@@ -167,8 +185,7 @@ def set_aside_undeclared_streams(root):
     root = Path(root)
     moved = []
     for meta in root.rglob("metadata"):
-        declared = {int(m) for m in re.findall(r"\bstream\s*\{\s*id\s*=\s*(\d+)\s*;",
-                                              _metadata_text(meta))}
+        declared = _declared_stream_classes(_metadata_text(meta))
         for f in sorted(meta.parent.iterdir()):
             if not f.is_file() or f.name == "metadata":
                 continue

@@ -32,7 +32,7 @@ def record(py, daemon, *args, env=None, **kw):
 
 
 def sessions(daemon):
-    return re.findall(r"^\s*\d+\) (\S+)", daemon.lttng("list").stdout, re.MULTILINE)
+    return daemon.sessions()
 
 
 def summary_counts(stderr):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from pyusttest import Trace, module_dir
+from pyusttest import Trace, clean_env, module_dir
 
 
 def test_chains_to_previous_eval_function(py, rec, helpers):
@@ -32,6 +32,44 @@ def test_chains_to_previous_eval_function(py, rec, helpers):
     assert proc.stdout == b"5 True False\n2\n"
     assert len(trace.python("entry", "probe")) == 5
     assert len(trace.python("return", "probe")) == 5
+
+
+JIT = """
+import sys, _testinternalcapi
+def f():
+    pass
+entered = False
+for i in range(4 * _testinternalcapi.TIER2_THRESHOLD):
+    f()
+    entered = entered or sys._jit.is_active()
+print(entered)
+"""
+
+
+def test_jit_is_entered_only_without_a_frame_hook(py, rec, helpers):
+    """3.14+ JIT-compile a hot loop only while no PEP 523 hook is set: not under
+    a pass-through hook (peval) either, so not while pyust records function
+    events; preloaded without a session, pyust leaves the JIT alone."""
+    if tuple(map(int, py["version"].split("."))) < (3, 14):
+        pytest.skip("no JIT before 3.14")
+    env = dict(clean_env(), PYTHON_JIT="1")
+    ok = subprocess.run([py["python"], "-c", "import sys; print(sys._jit.is_available())"],
+                        env=env, capture_output=True, text=True).stdout
+    if ok != "True\n":
+        pytest.skip(f"{py['python']} has no JIT")
+    plain = subprocess.run([py["python"], "-c", JIT], env=env, capture_output=True, text=True)
+    assert plain.stdout == "True\n", plain.stderr
+    ext = helpers("peval", py)
+    hooked = subprocess.run([py["python"], "-c", "import peval; peval.install()\n" + JIT],
+                            env=dict(env, PYTHONPATH=str(ext)), capture_output=True, text=True)
+    assert hooked.stdout == "False\n", hooked.stderr
+    proc, trace = rec.run([py["python"], "-c", JIT], py, env={"PYTHON_JIT": "1"},
+                          events=("python:function__entry",), filter='co_name == "f"')
+    assert proc.stdout == b"False\n"
+    assert len(trace.python("entry", "f")) > 0
+    proc, trace = rec.run([py["python"], "-c", JIT], py, env={"PYTHON_JIT": "1"},
+                          events=("python:gc__start",))
+    assert proc.stdout == b"True\n"
 
 
 def test_stop_and_start_under_a_later_hook(py, rec, helpers):
