@@ -41,13 +41,17 @@ for i in range(int(sys.argv[1])):
 # pyust's functions that only pass a call on to CPython's (preload/boot.c).
 PASS_THROUGH = ("Py_Main", "Py_BytesMain", "Py_Initialize", "Py_InitializeEx",
                 "Py_InitializeFromConfig", "Py_FinalizeEx", "Py_Finalize")
+# pyust's functions that call the evaluator (pymod/hook.c): below them the
+# frame's Python code runs, even where valgrind cannot name the evaluator
+# (Debian's 3.15: its frames are "?").
+EVALUATOR_CALLS = ("eval_next", "eval_too_deep")
 
 
 def charged(frames):
     """pyust's frame that called where the finding arose, or None."""
     for f in frames:
         fn = f.findtext("fn") or "?"
-        if fn == "_PyEval_EvalFrameDefault":
+        if fn == "_PyEval_EvalFrameDefault" or fn in EVALUATOR_CALLS:
             return None  # Python code ran in between: the program's doing
         if "pyust" in os.path.basename(f.findtext("obj") or "") and fn not in PASS_THROUGH:
             return f"{fn}:{f.findtext('line')}"
