@@ -25,7 +25,10 @@
  *   in every version.
  *
  * Free-threaded builds (3.13t+) are not supported: configure refuses them,
- * and the preload says so at run time.
+ * and the preload says so at run time and gives native events only. Debian
+ * packages no such build and its mirror serves no source to make one, so
+ * tests/helpers/embed_freethreaded.c reaches that refusal with a real
+ * libpython that reports itself as one.
  */
 
 #ifndef PYUST_CPYTHON_VERSIONS_H

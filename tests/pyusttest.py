@@ -381,7 +381,9 @@ def build_helper(name, py, root):
     libpython = ["-L", libdir, f"-Wl,-rpath,{libdir}", f"-lpython{ldversion}", "-lm", "-ldl"]
     if name.startswith("embed") and not name.endswith("_plugin"):
         exe = out_dir / name
-        _run([cc, *flags, "-I", include, "-o", str(exe), str(src), *libpython])
+        extra = (["-finstrument-functions", "-rdynamic"] if name == "embed_freethreaded"
+                 else [])
+        _run([cc, *flags, *extra, "-I", include, "-o", str(exe), str(src), *libpython])
         return exe
     if name.endswith("_plugin"):
         lib = out_dir / (name + ".so")

@@ -156,6 +156,26 @@ def test_missing_module(py, rec, tmp_path, helpers):
     assert proc.stdout == b"42\n" and proc.stderr == b""
 
 
+def test_free_threaded(py, rec, helpers):
+    """A free-threaded CPython: native events, no Python events, one line on
+    stderr saying why, and the program's own output (the logging record
+    goes to logging's last resort, as without pyust)."""
+    exe = helpers("embed_freethreaded", py)
+    events = ("python:*", "lttng_ust_cyg_profile_fast:*")
+    proc, trace = rec.run([str(exe)], py, events=events)
+    assert proc.stdout == b"leaf 7 times\n"
+    lines = proc.stderr.decode().splitlines()
+    assert lines == [f"pyust: Python function events are off: Python {py['version']} is a "
+                     "free-threaded build, which pyust does not support", "logged"], lines
+    assert not [e for e in trace.events if not e.name.startswith("lttng_ust_cyg_profile_fast")]
+    entries = trace.named("lttng_ust_cyg_profile_fast:func_entry")
+    assert len(entries) == 7 and len({e["addr"] for e in entries}) == 1
+    assert len(trace.named("lttng_ust_cyg_profile_fast:func_exit")) == 7
+
+    proc, _ = rec.run([str(exe)], py, events=events, env={"PYUST_QUIET": "1"})
+    assert proc.stdout == b"leaf 7 times\n" and proc.stderr == b"logged\n"
+
+
 def old_pythons():
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     return sorted(str(p) for p in root.glob("3.[5-8].*/bin/python3"))[-1:]
