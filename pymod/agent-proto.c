@@ -61,6 +61,131 @@ static const char *check_enable(const uint8_t *p, uint64_t size)
 	return NULL;
 }
 
+/* The rule an enable command carries; a copy kept fails only for want of memory. */
+static int add_rule(struct agent_conn *c, const uint8_t *p)
+{
+	struct agent_rule *r;
+
+	if (c->nrules == c->cap) {
+		unsigned int cap = c->cap ? c->cap * 2 : 8;
+		struct agent_rule *grown = realloc(c->rules, cap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		c->rules = grown;
+		c->cap = cap;
+	}
+	r = &c->rules[c->nrules++];
+	r->level = (int32_t)get32(p);
+	r->type = get32(p + 4);
+	memcpy(r->name, p + 8, AGENT_NAME_LEN);
+	return 0;
+}
+
+/* The lowest level a rule takes, INT32_MIN for all. */
+static int32_t lowest(const struct agent_rule *r)
+{
+	return r->type == AGENT_LEVEL_RANGE || r->type == AGENT_LEVEL_SINGLE ? r->level : INT32_MIN;
+}
+
+/*
+ * A disable command names the loggers only. The rule dropped is one of
+ * those of that name; when they differ, the others widen to take every
+ * level any of them took, so that what remains asks for no less than the
+ * sessions still do.
+ */
+static void drop_rule(struct agent_conn *c, const char *name)
+{
+	unsigned int i, found = c->nrules, same = 1;
+	int32_t low = INT32_MAX;
+
+	for (i = 0; i < c->nrules; i++) {
+		if (strcmp(c->rules[i].name, name) != 0)
+			continue;
+		if (found < c->nrules && (c->rules[i].type != c->rules[found].type ||
+					  c->rules[i].level != c->rules[found].level))
+			same = 0;
+		if (lowest(&c->rules[i]) < low)
+			low = lowest(&c->rules[i]);
+		found = i;
+	}
+	if (found == c->nrules)
+		return;
+	c->rules[found] = c->rules[--c->nrules];
+	for (i = 0; !same && i < c->nrules; i++) {
+		if (strcmp(c->rules[i].name, name) != 0)
+			continue;
+		c->rules[i].type = low == INT32_MIN ? AGENT_LEVEL_ALL : AGENT_LEVEL_RANGE;
+		c->rules[i].level = low;
+	}
+}
+
+/* LTTng's star globs: '*' matches any run of bytes, '\' takes the next byte as it is. */
+static int glob_match(const char *p, const char *s, size_t len)
+{
+	const char *star = NULL, *resume = NULL;
+	const char *end = s + len;
+
+	while (s < end) {
+		if (*p == '*') {
+			star = ++p;
+			resume = s;
+			continue;
+		}
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p && *p == *s) {
+			p++;
+			s++;
+			continue;
+		}
+		if (!star)
+			return 0;
+		p = star;
+		s = ++resume;
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+int agent_wants(const struct agent_conn *c, const char *name, size_t len, int level)
+{
+	unsigned int i;
+
+	if (c->all)
+		return 1;
+	for (i = 0; i < c->nrules; i++) {
+		const struct agent_rule *r = &c->rules[i];
+
+		if ((r->type == AGENT_LEVEL_RANGE && level < r->level) ||
+		    (r->type == AGENT_LEVEL_SINGLE && level != r->level))
+			continue;
+		if (glob_match(r->name, name, len))
+			return 1;
+	}
+	return 0;
+}
+
+int32_t agent_lowest(const struct agent_conn *c)
+{
+	int32_t low = INT32_MAX;
+	unsigned int i;
+
+	if (c->all)
+		return INT32_MIN;
+	for (i = 0; i < c->nrules; i++)
+		if (lowest(&c->rules[i]) < low)
+			low = lowest(&c->rules[i]);
+	return low;
+}
+
+void agent_conn_reset(struct agent_conn *c)
+{
+	free(c->rules);
+	memset(c, 0, sizeof(*c));
+}
+
 static void reply_code(uint8_t reply[4], uint32_t code)
 {
 	put32(reply, code);
@@ -82,6 +207,8 @@ enum agent_action agent_handle(struct agent_conn *c, const struct agent_header *
 			return AGENT_CLOSE;
 		}
 		c->enabled++;
+		if (add_rule(c, payload) < 0)
+			c->all = 1;
 		reply_code(reply, AGENT_REPLY_SUCCESS);
 		return AGENT_SEND;
 	case AGENT_CMD_DISABLE:
@@ -92,6 +219,11 @@ enum agent_action agent_handle(struct agent_conn *c, const struct agent_header *
 		/* Sent again when a session is destroyed: never below zero. */
 		if (c->enabled)
 			c->enabled--;
+		drop_rule(c, (const char *)payload);
+		if (!c->enabled) {
+			c->nrules = 0;
+			c->all = 0;
+		}
 		reply_code(reply, AGENT_REPLY_SUCCESS);
 		return AGENT_SEND;
 	case AGENT_CMD_REG_DONE:

@@ -41,10 +41,32 @@ struct agent_header {
 	uint32_t version;
 };
 
+/* enum lttng_loglevel_type */
+enum agent_level_type {
+	AGENT_LEVEL_ALL = 0,
+	AGENT_LEVEL_RANGE = 1,	/* this level and more severe (higher) */
+	AGENT_LEVEL_SINGLE = 2, /* this level only */
+};
+
+/* An enable command: the loggers (a star glob) and levels a session asks for. */
+struct agent_rule {
+	int32_t level;
+	uint32_t type;
+	char name[AGENT_NAME_LEN];
+};
+
 /* What one connection has been told. */
 struct agent_conn {
 	unsigned int enabled; /* enable commands not yet disabled */
 	int registered;	      /* "registration done" received */
+	/*
+	 * The rules of the enable commands in force. A disable command names
+	 * the loggers only: the rules are then a superset of what the sessions
+	 * ask for, never less. all: one could not be kept, everything is asked.
+	 */
+	struct agent_rule *rules;
+	unsigned int nrules, cap;
+	int all;
 };
 
 /* What the agent must do after a command. */
@@ -67,6 +89,15 @@ int agent_parse_header(const uint8_t in[AGENT_HEADER_SIZE], struct agent_header 
  */
 enum agent_action agent_handle(struct agent_conn *c, const struct agent_header *h,
 			       const uint8_t *payload, uint8_t reply[4], const char **why);
+
+/* Whether the connection's sessions may ask for records of this logger and level. */
+int agent_wants(const struct agent_conn *c, const char *name, size_t len, int level);
+
+/* The lowest level any of its sessions may ask for: INT32_MIN for all, INT32_MAX for none. */
+int32_t agent_lowest(const struct agent_conn *c);
+
+/* Frees what the connection holds and forgets what it was told. */
+void agent_conn_reset(struct agent_conn *c);
 
 /*
  * The reply to "list": names is count NUL-terminated names, len bytes in

@@ -4,10 +4,13 @@
  * The agent: a thread that registers the process with the session daemons
  * (root's and the user's, through their agent.port files, as lttngust does),
  * answers their commands, and reconnects with a backoff when one goes away.
- * The application's start never waits for it: a record logged before it
- * registered is still recorded when the event is enabled, since the handler
- * follows the tracepoint's state too (logging.c). It takes the GIL only to
- * list the loggers.
+ * It takes the GIL only to list the loggers.
+ *
+ * The start waits for the daemons' "registration done", which comes after
+ * the enable commands of the sessions in place, so that the first record
+ * is made when a session asks for it: as LTTng-UST waits for its own
+ * registration, and as long, LTTNG_UST_REGISTER_TIMEOUT milliseconds (3000;
+ * 0 for no wait, -1 for no limit), and not at all when no daemon answers.
  */
 
 #include "pyust.h"
@@ -47,11 +50,20 @@ struct conn {
 	uint64_t got;	  /* bytes of header then payload received */
 	int backoff_ms;
 	long long retry_at; /* ms, CLOCK_MONOTONIC */
+	bool awaited;	    /* the start waits for its registration, under settle_lock */
 };
 
 static struct conn conns[2];
 static int wake[2] = {-1, -1};
 static unsigned int enabled; /* enable commands in force, all daemons */
+/* Guards the connections' rules: the thread changes them, the program's threads read them. */
+static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The lowest level the rules ask for (agent_lowest), read without the lock. */
+static int32_t lowest_level = INT32_MAX;
+/* The start waits on settled until no connection is awaited. */
+static pthread_mutex_t settle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t settled;
+static unsigned int n_awaited;
 
 /* Guards stopping and running, and is held while the thread uses Python. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +74,47 @@ static bool started; /* pyust_agent_start was called (under the GIL) */
 unsigned int pyust_agent_enabled(void)
 {
 	return __atomic_load_n(&enabled, __ATOMIC_RELAXED);
+}
+
+/* Under rules_lock, after a change of the rules. */
+static void update_lowest(void)
+{
+	int32_t a = agent_lowest(&conns[0].state), b = agent_lowest(&conns[1].state);
+
+	__atomic_store_n(&lowest_level, a < b ? a : b, __ATOMIC_RELAXED);
+}
+
+bool pyust_agent_wants(const char *name, size_t len, int level)
+{
+	bool wants;
+
+	if (level < __atomic_load_n(&lowest_level, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&rules_lock);
+	wants = agent_wants(&conns[0].state, name, len, level) ||
+		agent_wants(&conns[1].state, name, len, level);
+	pthread_mutex_unlock(&rules_lock);
+	return wants;
+}
+
+/* The connection registered, or cannot: the start need not wait for it. */
+static void settle(struct conn *c)
+{
+	pthread_mutex_lock(&settle_lock);
+	if (c->awaited) {
+		c->awaited = false;
+		if (--n_awaited == 0)
+			pthread_cond_broadcast(&settled);
+	}
+	pthread_mutex_unlock(&settle_lock);
+}
+
+static void reset_state(struct conn *c)
+{
+	pthread_mutex_lock(&rules_lock);
+	agent_conn_reset(&c->state);
+	update_lowest();
+	pthread_mutex_unlock(&rules_lock);
 }
 
 static long long now_ms(void)
@@ -114,8 +167,9 @@ static void drop(struct conn *c, const char *why)
 	free(c->payload);
 	c->payload = NULL;
 	c->got = 0;
-	memset(&c->state, 0, sizeof(c->state));
+	reset_state(c);
 	update_enabled();
+	settle(c);
 	later(c);
 }
 
@@ -151,12 +205,14 @@ static void try_connect(struct conn *c, int other_port)
 	/* The user's daemon is root's: one connection is enough. */
 	if (c->port < 0 || c->port == other_port) {
 		drop_spare(c);
+		settle(c);
 		later(c);
 		return;
 	}
 	c->fd = c->spare >= 0 ? c->spare : socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	c->spare = -1;
 	if (c->fd < 0) {
+		settle(c);
 		later(c);
 		return;
 	}
@@ -168,6 +224,7 @@ static void try_connect(struct conn *c, int other_port)
 	    send_all(c->fd, msg, sizeof(msg)) < 0) {
 		close(c->fd);
 		c->fd = -1;
+		settle(c);
 		later(c);
 		return;
 	}
@@ -249,9 +306,15 @@ static void command(struct conn *c)
 	uint8_t small[4], *big = NULL;
 	const char *why = NULL;
 	size_t size = sizeof(small);
-	enum agent_action a = agent_handle(&c->state, &c->h, c->payload, small, &why);
+	enum agent_action a;
 
+	pthread_mutex_lock(&rules_lock);
+	a = agent_handle(&c->state, &c->h, c->payload, small, &why);
+	update_lowest();
+	pthread_mutex_unlock(&rules_lock);
 	update_enabled();
+	if (c->state.registered)
+		settle(c);
 	free(c->payload);
 	c->payload = NULL;
 	c->got = 0;
@@ -334,6 +397,7 @@ static bool should_stop(void)
 			if (conns[i].fd >= 0)
 				drop(&conns[i], NULL);
 			drop_spare(&conns[i]);
+			settle(&conns[i]);
 		}
 		running = false;
 	}
@@ -421,7 +485,62 @@ static void init_conns(void)
 		conns[i].spare = access(conns[i].port_file, R_OK) == 0
 					 ? socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)
 					 : -1;
+		/* No daemon there: nothing to wait for. */
+		conns[i].awaited = conns[i].spare >= 0;
+		n_awaited += conns[i].awaited;
 	}
+}
+
+/* LTTng-UST's LTTNG_UST_REGISTER_TIMEOUT: ms, -1 for no limit; 3000 if unset or not a number. */
+static long register_timeout_ms(void)
+{
+	const char *v = getenv("LTTNG_UST_REGISTER_TIMEOUT");
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return 3000;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end || ms < -1)
+		return 3000;
+	return ms;
+}
+
+/* Without the GIL: until each daemon there registered the process, or the timeout. */
+static void wait_registered(void)
+{
+	long ms = register_timeout_ms();
+	struct timespec until;
+	unsigned int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&settle_lock);
+	while (n_awaited && ms != 0)
+		if ((ms < 0 ? pthread_cond_wait(&settled, &settle_lock)
+			    : pthread_cond_timedwait(&settled, &settle_lock, &until)) == ETIMEDOUT)
+			break;
+	/* Later registrations are waited for by nobody. */
+	for (i = 0; i < 2; i++)
+		conns[i].awaited = false;
+	n_awaited = 0;
+	pthread_mutex_unlock(&settle_lock);
+}
+
+static void init_settled(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&settled, &attr);
+	pthread_condattr_destroy(&attr);
 }
 
 /* With the GIL, which is released while the lock is taken (see list_reply). */
@@ -441,14 +560,23 @@ static int start_thread(void)
 
 int pyust_agent_start(void)
 {
-	if (!started) {
+	bool first = !started;
+	int ret;
+
+	if (first) {
 		pyust_debug(NULL);
 		if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -1;
+		init_settled();
 		init_conns();
 		started = true;
 	}
-	return start_thread();
+	ret = start_thread();
+	if (first && ret == 0) {
+		Py_BEGIN_ALLOW_THREADS wait_registered();
+		Py_END_ALLOW_THREADS
+	}
+	return ret;
 }
 
 /*
@@ -477,14 +605,18 @@ int pyust_agent_after_fork(void)
 	if (!started)
 		return 0;
 	pthread_mutex_init(&lock, NULL);
+	pthread_mutex_init(&rules_lock, NULL);
+	pthread_mutex_init(&settle_lock, NULL);
+	n_awaited = 0;
 	running = false;
 	for (i = 0; i < 2; i++) {
 		if (conns[i].fd >= 0)
 			close(conns[i].fd);
 		drop_spare(&conns[i]);
 		free(conns[i].payload);
-		memset(&conns[i].state, 0, sizeof(conns[i].state));
+		agent_conn_reset(&conns[i].state);
 		conns[i].payload = NULL;
+		lowest_level = INT32_MAX;
 		conns[i].got = 0;
 	}
 	update_enabled();

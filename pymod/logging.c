@@ -6,8 +6,10 @@
  * that reaches the root logger's handlers is recorded, as by lttngust's
  * handler on the root logger. Logger.callHandlers is wrapped rather than
  * root.handlers changed, so that logging.basicConfig() and the last-resort
- * handler behave as without pyust; the root logger's level is left alone.
- * pyust.LoggingHandler is the same recording as a handler to add by hand.
+ * handler behave as without pyust; the root logger's level is left alone,
+ * and the records a session asks for below the program's levels are made
+ * for LTTng alone (loglevels.c). pyust.LoggingHandler is the same recording
+ * as a handler to add by hand.
  *
  * While a session waits for records of a program that has not imported
  * logging yet, an audit hook catches that import, to be in place before the
@@ -20,7 +22,6 @@
  * connected to pyust's probes: pyust goes on recording, each record once.
  */
 
-#include "attrs.h"
 #include "pyust.h"
 #include "pyust-preload.h"
 
@@ -35,9 +36,6 @@ static bool following;
 static bool yielded; /* to lttngust */
 
 static PyObject *logger_cls, *root, *orig, *wrapper;
-/* A logger's propagate and parent. */
-static struct pyust_attrs logger_attrs;
-static const char *const logger_attr_names[] = {"propagate", "parent"};
 static bool in_class; /* the wrapper is in Logger.callHandlers' chain */
 static bool importing;
 static bool hooked;  /* the audit hook is in CPython's list */
@@ -48,7 +46,7 @@ static PyObject *handler_type;
 /* The record the wrapper recorded, while the handlers it wraps run. */
 static __thread PyObject *recorded;
 
-static bool wanted(void)
+bool pyust_log_wanted(void)
 {
 	return __atomic_load_n(&following, __ATOMIC_RELAXED) &&
 	       !__atomic_load_n(&yielded, __ATOMIC_RELAXED) &&
@@ -57,7 +55,7 @@ static bool wanted(void)
 
 bool pyust_log_out_of_step(void)
 {
-	return wanted() != (__atomic_load_n(&attached, __ATOMIC_RELAXED) != ATTACH_NO);
+	return pyust_log_wanted() != (__atomic_load_n(&attached, __ATOMIC_RELAXED) != ATTACH_NO);
 }
 
 static int audit(const char *event, PyObject *args, void *unused);
@@ -87,29 +85,6 @@ static void set_attached(int v)
 {
 	__atomic_store_n(&attached, v, __ATOMIC_RELAXED);
 	hook(v == ATTACH_WAIT && !exiting);
-}
-
-/* Whether the root logger's handlers see what this logger handles. */
-static bool reaches_root(PyObject *logger)
-{
-	PyObject *c = logger;
-	bool reached;
-	int depth;
-
-	Py_INCREF(c);
-	for (depth = 0; depth < 1000 && c != root; depth++) {
-		PyObject *p = pyust_attrs_get(&logger_attrs, c, 0);
-		int propagate = p ? PyObject_IsTrue(p) : -1;
-
-		Py_XDECREF(p);
-		Py_SETREF(c, propagate == 1 ? pyust_attrs_get(&logger_attrs, c, 1) : NULL);
-		if (!c || c == Py_None)
-			break;
-	}
-	PyErr_Clear();
-	reached = c == root;
-	Py_XDECREF(c);
-	return reached;
 }
 
 /*
@@ -145,9 +120,10 @@ static PyObject *call_handlers(PyObject *logger, PyObject *const *args, size_t n
 	bool one = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) == 1 &&
 		   (n == 1 ||
 		    PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "record") == 0);
+	bool forced = one && pyust_loglevels_forced(logger);
 
 	if (one && __atomic_load_n(&attached, __ATOMIC_RELAXED) == ATTACH_YES && !yielded &&
-	    pyust_logemit_enabled() && reaches_root(logger)) {
+	    pyust_logemit_enabled() && (forced || pyust_logger_reaches_root(logger))) {
 		if (pyust_log_emit(args[0]) == 0) {
 			recorded = args[0];
 		} else if (PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -156,6 +132,11 @@ static PyObject *call_handlers(PyObject *logger, PyObject *const *args, size_t n
 		} else {
 			return NULL; /* KeyboardInterrupt and the like are the program's */
 		}
+	}
+	/* Made for LTTng alone: the program's handlers never see it. */
+	if (forced) {
+		recorded = prev;
+		Py_RETURN_NONE;
 	}
 	r = call_orig(logger, args, n, kwnames);
 	recorded = prev;
@@ -176,8 +157,6 @@ static int attach_to(PyObject *logging)
 	PyObject *cur;
 
 	if (!logger_cls) {
-		if (pyust_attrs_init(&logger_attrs, logger_attr_names, 2) < 0)
-			return -1;
 		logger_cls = PyObject_GetAttrString(logging, "Logger");
 		root = logger_cls ? PyObject_GetAttrString(logging, "root") : NULL;
 		wrapper = root ? PyDescr_NewMethod(&PyBaseObject_Type, &wrapper_def) : NULL;
@@ -201,6 +180,8 @@ static int attach_to(PyObject *logging)
 		}
 		in_class = true;
 	}
+	if (pyust_loglevels_attach(logging, logger_cls, root) < 0)
+		return -1;
 	set_attached(ATTACH_YES);
 	return 0;
 }
@@ -219,7 +200,7 @@ static void attach(void)
 	}
 	if (attach_to(logging) < 0) {
 		PyErr_Clear();
-		pyust_warn("logging events are off: cannot wrap logging.Logger.callHandlers");
+		pyust_warn("logging events are off: cannot wrap the methods of logging.Logger");
 		set_attached(ATTACH_NO);
 		__atomic_store_n(&yielded, true, __ATOMIC_RELAXED);
 	}
@@ -231,6 +212,7 @@ static void detach(void)
 	PyObject *cur;
 
 	set_attached(ATTACH_NO);
+	pyust_loglevels_detach();
 	if (!in_class)
 		return;
 	cur = PyObject_GetAttrString(logger_cls, "callHandlers");
@@ -243,7 +225,7 @@ static void detach(void)
 
 void pyust_log_apply(void)
 {
-	if (wanted()) {
+	if (pyust_log_wanted()) {
 		if (attached == ATTACH_NO)
 			attach();
 	} else if (attached != ATTACH_NO) {
@@ -264,7 +246,7 @@ static void import_logging(void)
 		PyErr_Clear();
 		return;
 	}
-	if (attached == ATTACH_WAIT && wanted() && attach_to(logging) < 0) {
+	if (attached == ATTACH_WAIT && pyust_log_wanted() && attach_to(logging) < 0) {
 		PyErr_Clear();
 		set_attached(ATTACH_NO);
 	}
@@ -330,7 +312,7 @@ void pyust_log_forget(void)
 	parked = NULL;
 	exiting = false;
 	logger_cls = root = orig = wrapper = handler_type = NULL;
-	pyust_attrs_forget(&logger_attrs);
+	pyust_loglevels_forget();
 	pyust_logemit_forget();
 }
 

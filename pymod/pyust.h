@@ -33,9 +33,15 @@ int pyust_log_follow(void);
 void pyust_log_unfollow(void);
 void pyust_log_at_exit(void);
 bool pyust_log_out_of_step(void);
+bool pyust_log_wanted(void);
 void pyust_log_apply(void);
 void pyust_log_forget(void);
 PyObject *pyust_log_handler_type(void);
+int pyust_loglevels_attach(PyObject *logging, PyObject *logger_cls, PyObject *root);
+void pyust_loglevels_detach(void);
+bool pyust_loglevels_forced(PyObject *logger);
+bool pyust_logger_reaches_root(PyObject *logger);
+void pyust_loglevels_forget(void);
 int pyust_logemit_init(PyObject *logging);
 bool pyust_logemit_enabled(void);
 int pyust_log_emit(PyObject *record);
@@ -46,6 +52,7 @@ int pyust_agent_start(void);
 void pyust_agent_stop(void);
 int pyust_agent_after_fork(void);
 unsigned int pyust_agent_enabled(void);
+bool pyust_agent_wants(const char *name, size_t len, int level);
 
 /*
  * The *_forget functions run when the interpreter is finalized: the state

@@ -74,10 +74,24 @@ class Daemon:
         if pidfile.exists():
             raise RuntimeError(f"a session daemon already runs with {pidfile}")
         env = {k: v for k, v in self.env.items() if k != "LD_PRELOAD"}
-        subprocess.run(["lttng-sessiond", "--no-kernel", "--daemonize",
-                        f"--agent-tcp-port={_free_port()}"],
-                       env=env, check=True, timeout=60)
+        # --background: a daemon that keeps its stderr, the log tests read.
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            subprocess.run(["lttng-sessiond", "--no-kernel", "--background",
+                            f"--agent-tcp-port={_free_port()}"],
+                           env=env, check=True, timeout=60, stdin=subprocess.DEVNULL,
+                           stdout=log, stderr=log)
         self.pid = int(pidfile.read_text().split()[0])
+
+    @property
+    def log_path(self):
+        return self.home / "sessiond.log"
+
+    def log(self, since=0):
+        """What the daemon wrote to its stderr, from byte offset since."""
+        with open(self.log_path, "rb") as f:
+            f.seek(since)
+            return f.read().decode(errors="replace")
 
     def stop(self):
         if not self.pid:

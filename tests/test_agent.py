@@ -150,3 +150,21 @@ def test_fuzz_agent_parser(tmp_path):
                        text=True, timeout=1200, cwd=tmp_path, env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Done 2000000 runs" in r.stderr
+
+
+def test_daemon_never_fails_to_send(py, rec, tmp_path):
+    """Short programs under a session that wants their records: the daemon's
+    agent thread sends them the enable commands and "registration done"
+    without a "sendmsg inet: Broken pipe" (it did when the program ended
+    before the daemon was done with it: the start now waits for it)."""
+    since = rec.daemon.log_path.stat().st_size
+    env = rec.env(py)
+
+    def run():
+        for _ in range(20):
+            subprocess.run([py["python"], "-c", "pass"], env=env, check=True, timeout=60)
+
+    rec.run_fn(run, events=(), logging=[["-a"]])
+    log = rec.daemon.log(since)
+    assert "Broken pipe" not in log and "[Agent" not in log, log
+

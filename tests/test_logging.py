@@ -3,9 +3,11 @@
 agent protocol spoken to a real session daemon."""
 
 import json
+import shutil
 import subprocess
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,9 @@ from conftest import INTERPRETERS
 from pyusttest import PROGRAMS, daemon_cycle, module_dir
 
 APP = str(PROGRAMS / "logging_app.py")
+LEVELS_APP = str(PROGRAMS / "levels_app.py")
 ALL = [["-a"]]
+LTTNGUST = Path("/usr/lib/python3/dist-packages/lttngust")
 
 
 def records(trace):
@@ -33,7 +37,8 @@ def test_fields_match_lttngust(py, rec, tmp_path, mode):
     proc, trace = rec.run([py["python"], APP, mode, str(want)], py, events=(),
                           logging=ALL, preload=mode == "preload", env=env)
     exp = expected(want)
-    assert len(exp) == 32  # 16 records reach the root, from each of two threads
+    # 16 records reach the root, one more is below its level, from each of two threads.
+    assert len(exp) == 34
     assert records(trace) == exp
     # The program's own output is unchanged: the last resort handler spoke.
     assert proc.stderr.count(b"does not reach the root") == 1
@@ -57,25 +62,179 @@ def test_session_filters(py, rec, tmp_path):
                               capture_output=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
     exp = expected(want)
-    assert len(exp) == 32
+    assert len(exp) == 34
     for k, (_, keep) in rules.items():
         got = records(sessions[k].trace)
         assert got == [r for r in exp if keep(r)], k
         assert got, k
 
 
+def lttngust_path(tmp_path):
+    """A directory with lttngust alone (pure Python, over LTTng-UST's
+    liblttng-ust-python-agent), for PYTHONPATH: every interpreter can run it."""
+    assert LTTNGUST.is_dir(), "python3-lttngust is not installed (.ci/debian-packages)"
+    path = tmp_path / "lttngust-path"
+    if not path.exists():
+        shutil.copytree(LTTNGUST, path / "lttngust")
+    return str(path)
+
+
+def record_key(r):
+    return (r["logger_name"], r["msg"], r["funcName"], r["lineno"], r["int_loglevel"],
+            r["threadName"])
+
+
+def under_sessions(rec, rules, cmd, env):
+    """cmd run once under one session per rule (enable-event --python arguments);
+    the records of each, in order."""
+    with ExitStack() as stack:
+        sessions = [stack.enter_context(rec.session(events=(), logging=[args]))
+                    for args in rules]
+        proc = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
+    return proc, [[record_key(r) for r in records(s.trace)] for s in sessions]
+
+
+LEVEL_RULES = [
+    ["-a"],
+    ["app", "--loglevel", "INFO"],
+    ["app", "--loglevel-only", "DEBUG"],
+    ["app*"],
+    ["app.s*", "--loglevel", "ERROR"],
+    ["app", "--filter", 'msg == "warning"'],
+    ["lone"],
+    ["root", "--loglevel-only", "INFO"],
+]
+
+
+def test_records_as_lttngust(py, rec, tmp_path):
+    """A program that leaves the root logger at WARNING: every session gets the
+    records lttngust gives it (whose root logger is at NOTSET), below the
+    program's levels too, and the program prints what it prints untraced."""
+    plain = subprocess.run([py["python"], LEVELS_APP], capture_output=True, timeout=120,
+                           env=rec.env(py, preload=False))
+    proc, got = under_sessions(rec, LEVEL_RULES, [py["python"], LEVELS_APP], rec.env(py))
+    _, want = under_sessions(rec, LEVEL_RULES, [py["python"], LEVELS_APP, "lttngust"],
+                             rec.env(py, preload=False,
+                                     extra={"PYTHONPATH": lttngust_path(tmp_path)}))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, plain.stdout, plain.stderr)
+    assert b"debug" not in plain.stdout + plain.stderr
+    for rule, g, w in zip(LEVEL_RULES, got, want):
+        assert g == w, rule
+    # What lttngust gives: below the program's levels too, not below the loggers' own.
+    msgs = [r[1] for r in want[0]]
+    assert msgs == [
+        "info, below the root's level", "debug, below the root's level", "warning",
+        "custom level 25", "msg as a keyword", "through an adapter", "exception, at ERROR",
+        "error, let through", "keep this one", "below the level: never printed",
+        "printed by the program's handler", "root info", "after basicConfig"]
+    assert [len(w) for w in want[1:]] == [5, 2, 12, 2, 1, 0, 1]
+
+
+STEPS_APP = """
+import logging, sys
+for line in sys.stdin:
+    i = int(line)
+    for name in ("app", "other"):
+        log = logging.getLogger(name)
+        log.debug("debug %d", i)
+        log.info("info %d", i)
+        log.warning("warning %d", i)
+        log.error("error %d", i)
+    print("ok", i, flush=True)
+"""
+
+
+def sessions_over_time(rec, cmd, env):
+    """A program started before any session, then sessions created, destroyed
+    and disabled while it runs; a batch of records after each change. The
+    records of each session, in order, and the program's output."""
+    lt = rec.daemon.lttng
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out = []
+
+    def batch(i):
+        proc.stdin.write(b"%d\n" % i)
+        proc.stdin.flush()
+        out.append(proc.stdout.readline())
+
+    with ExitStack() as stack:
+        batch(0)
+        a = stack.enter_context(rec.session(events=(), logging=[["-a"]]))
+        batch(1)
+        b = stack.enter_context(rec.session(events=(), logging=[["app", "--loglevel-only",
+                                                                  "DEBUG"]]))
+        batch(2)
+        c = stack.enter_context(rec.session(events=(), logging=[["app", "--loglevel",
+                                                                  "ERROR"]]))
+        batch(3)
+        # "app" disabled for c only: the daemon's command names the logger, not the level.
+        lt("destroy", c.name)
+        batch(4)
+        lt("destroy", a.name)
+        batch(5)
+        lt("disable-event", "--python", "-s", b.name, "app")
+        batch(6)
+        rest, err = proc.communicate(timeout=60)
+    keys = [[(r["logger_name"], r["msg"]) for r in records(s.trace)] for s in (a, b, c)]
+    return keys, b"".join(out) + rest, err
+
+
+def test_sessions_over_time_as_lttngust(py, rec, tmp_path):
+    """Sessions come and go while the program runs: each gets what lttngust
+    gives it, and the program's output is its own."""
+    cmd = [py["python"], "-c", STEPS_APP]
+    plain = subprocess.run(cmd, input=b"".join(b"%d\n" % i for i in range(7)),
+                           capture_output=True, env=rec.env(py, preload=False), timeout=60)
+    got, out, err = sessions_over_time(rec, cmd, rec.env(py))
+    ref = [py["python"], "-c", "import lttngust\n" + STEPS_APP]
+    want, _, _ = sessions_over_time(rec, ref, rec.env(py, preload=False, extra={
+        "PYTHONPATH": lttngust_path(tmp_path)}))
+    assert (out, err) == (plain.stdout, plain.stderr)
+    assert got == want
+    # Every level of both loggers while a lived (1 to 4), debug of app while b's
+    # event was enabled (2 to 5), error and above of app while c lived (3).
+    a, b, c = want
+    assert a == [(n, f"{k} {i}") for i in range(1, 5) for n in ("app", "other")
+                 for k in ("debug", "info", "warning", "error")]
+    assert b == [("app", f"debug {i}") for i in range(2, 6)]
+    assert c == [("app", "error 3")]
+
+
+FIRST_LINE = {
+    "preload": 'import logging; logging.getLogger("first").info("on the first line")',
+    "import": 'import pyust, logging; logging.getLogger("first").info("on the first line")',
+}
+
+
+@pytest.mark.parametrize("mode", ["preload", "import"])
+def test_first_line(py, rec, mode):
+    """A session in place at the start gets the program's first record, below
+    the root's level: the start waits for the agent's registration, as
+    LTTng-UST's for its own."""
+    env = {"PYTHONPATH": module_dir(py)} if mode == "import" else None
+    runs = 10
+
+    def run():
+        for _ in range(runs):
+            subprocess.run([py["python"], "-c", FIRST_LINE[mode]], check=True, timeout=60,
+                           env=rec.env(py, preload=mode == "preload", extra=env))
+
+    _, trace = rec.run_fn(run, events=(), logging=[["first", "--loglevel", "INFO"]])
+    assert [r["msg"] for r in records(trace)] == ["on the first line"] * runs
+
+
 LIST_APP = """
 import logging, sys
-for name in ("shop", "shop.cart", "caf\\u00e9"):
+for name in ("shop", "shop.cart", "caf\\u00e9", "deep.a.b"):
     logging.getLogger(name)
 print("ready", flush=True)
 sys.stdin.readline()
 """
 
 
-def test_lttng_list_python(py, rec):
-    proc = subprocess.Popen([py["python"], "-c", LIST_APP], env=rec.env(py),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def listed_loggers(rec, cmd, env):
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == b"ready\n"
         deadline = time.monotonic() + 30
@@ -84,9 +243,20 @@ def test_lttng_list_python(py, rec):
             if proc.pid in listed or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        assert sorted(listed.get(proc.pid, [])) == sorted(["shop", "shop.cart", "caf\u00e9"])
+        return sorted(listed.get(proc.pid, []))
     finally:
         proc.communicate(b"\n", timeout=60)
+
+
+def test_lttng_list_python(py, rec, tmp_path):
+    """`lttng list --python` shows the loggers as with lttngust: every name
+    logging knows, those of the loggers logging made for a dotted name too."""
+    got = listed_loggers(rec, [py["python"], "-c", LIST_APP], rec.env(py))
+    want = listed_loggers(rec, [py["python"], "-c", "import lttngust\n" + LIST_APP],
+                          rec.env(py, preload=False,
+                                  extra={"PYTHONPATH": lttngust_path(tmp_path)}))
+    assert got == want == sorted(["shop", "shop.cart", "caf\u00e9", "deep", "deep.a",
+                                  "deep.a.b"])
 
 
 def test_idle_without_logging_session(py, rec):

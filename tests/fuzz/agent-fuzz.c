@@ -28,15 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n;
 
 		if (agent_parse_header(data, &h) < 0)
-			return 0; /* the agent closes the connection */
+			break; /* the agent closes the connection */
 		data += AGENT_HEADER_SIZE;
 		size -= AGENT_HEADER_SIZE;
 		if (h.size > size)
-			return 0; /* truncated: the agent waits, then the daemon goes away */
+			break; /* truncated: the agent waits, then the daemon goes away */
 		/* A copy of exactly the payload, so that the sanitizer sees overreads. */
 		payload = malloc(h.size + 1);
 		if (!payload)
-			return 0;
+			break;
 		memcpy(payload, data, h.size);
 		a = agent_handle(&conn, &h, payload, reply, &why);
 		free(payload);
@@ -45,8 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a == AGENT_CLOSE) {
 			if (!why)
 				abort();
-			return 0;
+			break;
 		}
+		/* No enable in force, no rule. */
+		if (!conn.enabled && (conn.nrules || conn.all))
+			abort();
+		agent_wants(&conn, "shop.cart", 9, 20);
+		agent_wants(&conn, names, sizeof(names) - 1, -1);
+		/* What the lowest level says no to, no rule wants. */
+		if (agent_lowest(&conn) > 20 && agent_wants(&conn, "shop.cart", 9, 20))
+			abort();
 		if (a == AGENT_LIST) {
 			list = agent_list_reply(names, sizeof(names), 3, &n);
 			if (!list || n != 12 + sizeof(names))
@@ -54,5 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(list);
 		}
 	}
+	agent_conn_reset(&conn);
 	return 0;
 }

@@ -2,7 +2,8 @@
 """Logs records of every kind and writes, as JSON lines to the file given,
 the lttng_python:event fields lttngust would record for each record that
 reaches the root logger: the expected trace, computed by a reference
-handler that formats a copy of the record as lttngust's handler does."""
+handler that formats a copy of the record as lttngust's handler does (and
+by a filter, for the records below the root's level)."""
 
 import copy
 import json
@@ -37,6 +38,17 @@ class Reference(logging.Handler):
         except ValueError:
             return  # a record logging itself cannot format is not recorded
         out.write(json.dumps(fields) + "\n")
+
+
+class BelowRoot(logging.Filter):
+    """The records the program's handlers never get, below the root's level,
+    which pyust makes for a session that asks for them: as lttngust, whose
+    root logger is at NOTSET, would record them."""
+
+    def filter(self, record):
+        if record.levelno < logging.getLogger().level:
+            Reference().emit(record)
+        return True
 
 
 class Broken:
@@ -137,6 +149,7 @@ if MODE in ("preload", "import"):
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     root.addHandler(Reference())
+    logging.getLogger("shop.cart").addFilter(BelowRoot())
     work()
     t = threading.Thread(target=work, name="worker-\u00e9")
     t.start()
