@@ -408,6 +408,7 @@ static bool should_stop(void)
 static void *agent(void *unused)
 {
 	(void)unused;
+	pyust_orphan_own_thread();
 	while (!should_stop()) {
 		struct pollfd fds[3] = {{.fd = wake[0], .events = POLLIN}};
 		struct conn *polled[3] = {NULL};
@@ -439,6 +440,7 @@ static void *agent(void *unused)
 			if (fds[i].revents)
 				readable(polled[i]);
 	}
+	pyust_orphan_own_thread_ends();
 	return NULL;
 }
 

@@ -67,6 +67,7 @@ static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
 	(void)self;
 	(void)unused;
 	pyust_fork_arm(0);
+	pyust_orphan_arm();
 	if (pyust_watch_after_fork() != 0 || pyust_agent_after_fork() != 0) {
 		PyErr_SetString(PyExc_RuntimeError, "pyust: cannot start its threads in the child");
 		return NULL;

@@ -28,6 +28,12 @@ void pyust_watch_stop(void);
 int pyust_watch_after_fork(void);
 void pyust_watch_forget(void);
 
+/* A child whose program threads all ended ends (orphan.c). */
+void pyust_orphan_arm(void);
+void pyust_orphan_own_thread(void);
+void pyust_orphan_own_thread_ends(void);
+void pyust_orphan_check(void);
+
 /* Records of the logging module (logging.c, logemit.c). */
 int pyust_log_follow(void);
 void pyust_log_unfollow(void);

@@ -63,12 +63,15 @@ static void *watch(void *unused)
 	const struct timespec period = {0, POLL_MS * 1000000L};
 
 	(void)unused;
+	pyust_orphan_own_thread();
 	for (;;) {
 		nanosleep(&period, NULL);
+		pyust_orphan_check();
 		pthread_mutex_lock(&lock);
 		if (stopping) {
 			running = false;
 			pthread_mutex_unlock(&lock);
+			pyust_orphan_own_thread_ends();
 			return NULL;
 		}
 		/* The interpreter cannot be finalized meanwhile: see pyust_watch_stop. */

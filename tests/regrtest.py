@@ -41,13 +41,10 @@ CI_MODULES = [
     "test_contextlib_async", "test_scope", "test_with", "test_subprocess", "test_signal",
 ]
 
-# Left out of the CI runs: under tracing the first two wait for their forked
-# child until a timeout (FORK_FROM_THREAD below), up to 300 s each; the last
-# two differ in some runs only (FORK_CLOSES), so that their proof, which
-# needs the difference to show up again, cannot be counted on in CI.
-CI_IGNORE = ["test_main_thread_after_fork_from_nonmain_thread",
-             "test_3_join_in_forked_from_thread",
-             "test_preexec", "test_close_fds_after_preexec",
+# Left out of the CI runs: these two differ in some runs only (FORK_CLOSES),
+# so that their proof, which needs the difference to show up again, cannot be
+# counted on in CI.
+CI_IGNORE = ["test_preexec", "test_close_fds_after_preexec",
              # 3.14+: fails under any PEP 523 hook, in a child started with -I
              # that regrtest's peval proof cannot reach; proven by
              # test_robustness.py::test_jit_is_entered_only_without_a_frame_hook.
@@ -108,9 +105,6 @@ SETTRACE_ASYNC_FOR = ("With a PEP 523 hook, CPython 3.12+ reports each StopAsync
                       "async for loop to sys.settrace twice")
 FORK_WARNING = ("3.12+ warns (DeprecationWarning) that os.fork() in a multi-threaded process "
                 "may deadlock: LTTng-UST's listener threads are there")
-FORK_FROM_THREAD = ("a child forked from a non-main thread ends when that thread exits, with "
-                    "pthread_exit: the LTTng-UST listener threads started in the child (to trace "
-                    "it as itself) keep it alive, and the parent's wait times out")
 FORK_CLOSES = ("a child of fork() that LTTng-UST prepared to be traced as itself "
                "(subprocess with preexec_fn runs the at-fork handlers) and that closes "
                "descriptors before exec (a standard stream, or close_fds) sometimes fails "
@@ -130,9 +124,6 @@ ALLOWED = [
             "lttng-ust", FORK_WARNING),
     Allowed(("3.14", "3.15"), "test.test_threading.ThreadTests.test_native_id_after_fork",
             "pass", "fail", "lttng-ust", FORK_WARNING),
-    Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),
-            "test.test_threading.ThreadTests.test_main_thread_after_fork_from_nonmain_thread",
-            "pass", "fail", "lttng-ust-fork", FORK_FROM_THREAD),
     Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"), "test.test_cmd_line.CmdLineTest.test_no_std*",
             "pass", "fail", "lttng-ust-fork", FORK_CLOSES, sometimes=True),
     Allowed(("3.9", "3.10", "3.11", "3.12", "3.13"),

@@ -51,6 +51,51 @@ def test_multiprocessing(py, rec, tmp_path, method):
     trace.check_nesting(open_at_exit=True)
 
 
+FORK_FROM_THREAD = """
+import os, sys, threading, time
+
+def late():
+    time.sleep(0.3)
+    print("child's second thread done", flush=True)
+
+def leaf():
+    pass
+
+def worker():
+    pid = os.fork()
+    if pid == 0:
+        leaf()
+        if sys.argv[1] == "second":
+            threading.Thread(target=late).start()
+        return  # the child's only thread ends: so does the child, once late() is done
+    _, status = os.waitpid(pid, 0)
+    print("child status", status, flush=True)
+
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+"""
+
+
+@pytest.mark.parametrize("second", ["alone", "second"])
+def test_child_forked_from_a_thread_ends(py, rec, tmp_path, second):
+    """A child forked from a thread other than the main one ends when its last
+    thread ends, as without pyust, though LTTng-UST's and pyust's threads were
+    started again in it (they kept it alive, and the parent waited for ever);
+    not before: a thread it started after the fork runs to its end."""
+    prog = tmp_path / "fork_thread.py"
+    prog.write_text(FORK_FROM_THREAD)
+    plain = subprocess.run([py["python"], str(prog), second], capture_output=True, timeout=60,
+                           env=rec.env(py, preload=False))
+    proc, trace = rec.run([py["python"], str(prog), second], py, timeout=60)
+    assert (proc.stdout, proc.stderr) == (plain.stdout, plain.stderr)
+    assert proc.stdout.decode().splitlines()[-1] == "child status 0"
+    # The child was traced as itself.
+    child = {e.ctx["vpid"] for e in trace.python("entry", "leaf", str(prog))}
+    parent = {e.ctx["vpid"] for e in trace.python("entry", "worker", str(prog))}
+    assert len(child) == len(parent) == 1 and child != parent
+
+
 OS_EXIT = """
 import os
 def inner():
