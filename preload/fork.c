@@ -45,8 +45,10 @@ static void parent(void)
 
 static void child(void)
 {
-	if (active)
+	if (active) {
 		lttng_ust_after_fork_child(&saved);
+		pyust_fds_owner();
+	}
 	active = 0;
 }
 

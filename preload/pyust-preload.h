@@ -18,7 +18,7 @@
  * Bumped whenever the module and the preload stop understanding each other;
  * the module refuses to start against a preload of another version.
  */
-#define PYUST_PRELOAD_ABI 4
+#define PYUST_PRELOAD_ABI 5
 
 PYUST_EXPORT int pyust_preload_abi(void);
 
@@ -58,5 +58,17 @@ PYUST_EXPORT int pyust_audit_add(void *hook, void *data, void **entry);
 PYUST_EXPORT void *pyust_audit_unlink(void *hook, void *data);
 PYUST_EXPORT int pyust_audit_relink(void *entry);
 PYUST_EXPORT int pyust_audit_count(void);
+
+/*
+ * pyust's own descriptors, kept open whatever the program closes (fds.c):
+ * keep registers one; pyust_fd gives the number it has now (a dup2 of the
+ * program's onto it moved it); pyust_fd_close closes it for good.
+ */
+PYUST_EXPORT int pyust_fd_keep(int fd);
+PYUST_EXPORT int pyust_fd(int fd);
+PYUST_EXPORT int pyust_fd_close(int fd);
+
+/* LTTng-UST was set up again in this child of fork(): protect its descriptors here. */
+void pyust_fds_owner(void);
 
 #endif /* PYUST_PRELOAD_H */

@@ -117,6 +117,17 @@ static void reset_state(struct conn *c)
 	pthread_mutex_unlock(&rules_lock);
 }
 
+/*
+ * The program may close every descriptor, or dup2 onto ours: the preload
+ * keeps ours open and moves them (fds.c), so each use asks for the number.
+ */
+static int kept(int fd)
+{
+	if (fd >= 0 && pyust_fd_keep(fd) < 0)
+		pyust_debug("agent: descriptor %d is not kept from the program's close", fd);
+	return fd;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -162,7 +173,7 @@ static void drop(struct conn *c, const char *why)
 	/* A daemon that had taken us and went away: try again soon; others, less and less. */
 	if (c->state.registered)
 		c->backoff_ms = BACKOFF_MIN_MS;
-	close(c->fd);
+	pyust_fd_close(c->fd);
 	c->fd = -1;
 	free(c->payload);
 	c->payload = NULL;
@@ -176,7 +187,7 @@ static void drop(struct conn *c, const char *why)
 static int send_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = send(pyust_fd(fd), p, n, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -191,7 +202,7 @@ static int send_all(int fd, const uint8_t *p, size_t n)
 static void drop_spare(struct conn *c)
 {
 	if (c->spare >= 0)
-		close(c->spare);
+		pyust_fd_close(c->spare);
 	c->spare = -1;
 }
 
@@ -209,7 +220,7 @@ static void try_connect(struct conn *c, int other_port)
 		later(c);
 		return;
 	}
-	c->fd = c->spare >= 0 ? c->spare : socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = c->spare >= 0 ? c->spare : kept(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	c->spare = -1;
 	if (c->fd < 0) {
 		settle(c);
@@ -219,10 +230,10 @@ static void try_connect(struct conn *c, int other_port)
 	addr.sin_port = htons(c->port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	agent_register_msg(msg, (uint32_t)getpid());
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
-	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	setsockopt(pyust_fd(c->fd), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+	if (connect(pyust_fd(c->fd), (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    send_all(c->fd, msg, sizeof(msg)) < 0) {
-		close(c->fd);
+		pyust_fd_close(c->fd);
 		c->fd = -1;
 		settle(c);
 		later(c);
@@ -346,7 +357,7 @@ static void readable(struct conn *c)
 		ssize_t n = 0;
 
 		if (c->got < want)
-			n = recv(c->fd, dst, want - c->got, MSG_DONTWAIT);
+			n = recv(pyust_fd(c->fd), dst, want - c->got, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -380,7 +391,7 @@ static void readable(struct conn *c)
 static void wake_up(void)
 {
 	/* Full pipe: a wake-up is already pending. */
-	if (write(wake[1], "", 1) < 0)
+	if (write(pyust_fd(wake[1]), "", 1) < 0)
 		return;
 }
 
@@ -410,7 +421,7 @@ static void *agent(void *unused)
 	(void)unused;
 	pyust_orphan_own_thread();
 	while (!should_stop()) {
-		struct pollfd fds[3] = {{.fd = wake[0], .events = POLLIN}};
+		struct pollfd fds[3] = {{.fd = pyust_fd(wake[0]), .events = POLLIN}};
 		struct conn *polled[3] = {NULL};
 		long long now = now_ms(), timeout = -1;
 		nfds_t n = 1, i;
@@ -421,7 +432,7 @@ static void *agent(void *unused)
 			if (c->fd < 0 && now >= c->retry_at)
 				try_connect(c, conns[!i].fd >= 0 ? conns[!i].port : -1);
 			if (c->fd >= 0) {
-				fds[n].fd = c->fd;
+				fds[n].fd = pyust_fd(c->fd);
 				fds[n].events = POLLIN;
 				polled[n++] = c;
 			} else if (timeout < 0 || c->retry_at - now < timeout) {
@@ -433,7 +444,7 @@ static void *agent(void *unused)
 		if (fds[0].revents) {
 			char buf[64];
 
-			while (read(wake[0], buf, sizeof(buf)) > 0)
+			while (read(pyust_fd(wake[0]), buf, sizeof(buf)) > 0)
 				;
 		}
 		for (i = 1; i < n; i++)
@@ -485,7 +496,7 @@ static void init_conns(void)
 		 * child), as a synchronous agent's would be.
 		 */
 		conns[i].spare = access(conns[i].port_file, R_OK) == 0
-					 ? socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)
+					 ? kept(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
 					 : -1;
 		/* No daemon there: nothing to wait for. */
 		conns[i].awaited = conns[i].spare >= 0;
@@ -569,6 +580,8 @@ int pyust_agent_start(void)
 		pyust_debug(NULL);
 		if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -1;
+		kept(wake[0]);
+		kept(wake[1]);
 		init_settled();
 		init_conns();
 		started = true;
@@ -613,7 +626,7 @@ int pyust_agent_after_fork(void)
 	running = false;
 	for (i = 0; i < 2; i++) {
 		if (conns[i].fd >= 0)
-			close(conns[i].fd);
+			pyust_fd_close(conns[i].fd);
 		drop_spare(&conns[i]);
 		free(conns[i].payload);
 		agent_conn_reset(&conns[i].state);
@@ -622,8 +635,8 @@ int pyust_agent_after_fork(void)
 		conns[i].got = 0;
 	}
 	update_enabled();
-	close(wake[0]);
-	close(wake[1]);
+	pyust_fd_close(wake[0]);
+	pyust_fd_close(wake[1]);
 	started = false;
 	return stopping ? 0 : pyust_agent_start();
 }

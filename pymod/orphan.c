@@ -11,7 +11,6 @@
  * ends the process as its last thread would have: exit(0).
  */
 
-#define _GNU_SOURCE
 #include "pyust.h"
 
 #include <dirent.h>

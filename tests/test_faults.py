@@ -96,6 +96,53 @@ def test_child_forked_from_a_thread_ends(py, rec, tmp_path, second):
     assert len(child) == len(parent) == 1 and child != parent
 
 
+DAEMONIZE = """
+import ctypes, logging, os, sys
+how, path = sys.argv[1], sys.argv[2]
+
+def work():
+    pass
+
+log = logging.getLogger("daemon")
+work()
+log.warning("before")
+if how == "closerange":  # python-daemon's way; close_range(2) on 3.10+
+    os.closerange(3, 65536)
+elif how == "close":
+    for fd in range(3, 1024):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+else:
+    ctypes.CDLL(None).closefrom(3)
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b"mine\\n")
+work()
+log.warning("after")
+os.write(fd, b"mine again\\n")
+os.close(fd)
+print(open(path).read(), end="")
+"""
+
+
+@pytest.mark.parametrize("how", ["closerange", "close", "closefrom"])
+def test_program_closes_every_descriptor(py, rec, tmp_path, how):
+    """A program that daemonizes closes every descriptor above 2, then opens its
+    own file: it finds in it only what it wrote, ends as without pyust (with
+    LTTng-UST alone it aborts at exit, its descriptors closed under it), and
+    is still recorded: calls and logging records after the closing too."""
+    prog = tmp_path / "daemonize.py"
+    prog.write_text(DAEMONIZE)
+    cmd = [py["python"], str(prog), how, str(tmp_path / "mine.txt")]
+    plain = subprocess.run(cmd, capture_output=True, timeout=60, env=rec.env(py, preload=False))
+    proc, trace = rec.run(cmd, py, events=("python:*",), logging=[["daemon"]], check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, plain.stdout, plain.stderr)
+    assert (tmp_path / "mine.txt").read_bytes() == b"mine\nmine again\n"
+    assert len(trace.python("entry", "work", str(prog))) == 2
+    assert [e.f["msg"] for e in trace.named("lttng_python:event")] == ["before", "after"]
+
+
 OS_EXIT = """
 import os
 def inner():
