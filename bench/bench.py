@@ -16,14 +16,14 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "tests"))
-from pyusttest import Daemon, libpyust  # noqa: E402
+from pyusttest import Daemon, apart, libpyust  # noqa: E402
 
 CYG_FAST = "/usr/lib/x86_64-linux-gnu/liblttng-ust-cyg-profile-fast.so"
 ROUNDS = int(os.environ.get("PYUST_BENCH_ROUNDS", "7"))
 REPEAT = int(os.environ.get("PYUST_BENCH_REPEAT", "3"))
 # PYUST_BENCH_WORKLOADS narrows the run, e.g. "logging native".
 SELECTED = os.environ.get("PYUST_BENCH_WORKLOADS",
-                          "fib objects service logging native reaction").split()
+                          "fib objects service logging native reaction startup").split()
 WORKLOADS = [w for w in ("fib", "objects", "service") if w in SELECTED]
 NATIVE_CALLS = 500000
 
@@ -93,6 +93,16 @@ def run_native(cfg, py, daemon, out, exes):
 LTTNGUST = "/usr/lib/python3/dist-packages/lttngust"
 
 
+def lttngust_path(out):
+    """A directory for PYTHONPATH with lttngust alone: pure Python over
+    liblttng-ust-python-agent, any CPython can load it."""
+    (out / "lttngust-path").mkdir(exist_ok=True)
+    link = out / "lttngust-path" / "lttngust"
+    if not link.exists():
+        link.symlink_to(LTTNGUST)
+    return str(out / "lttngust-path")
+
+
 def run_logging(cfg, py, daemon, out, exes):
     """Records logged with a NullHandler on the root logger: without pyust (plain),
     preloaded with no session (idle), recording (pyust), and lttngust recording."""
@@ -106,12 +116,7 @@ def run_logging(cfg, py, daemon, out, exes):
     if cfg in ("idle", "pyust"):
         env["LD_PRELOAD"] = libpyust(py)
     if cfg == "lttngust":
-        # lttngust is pure Python over liblttng-ust-python-agent: any CPython can load it.
-        (out / "lttngust-path").mkdir(exist_ok=True)
-        link = out / "lttngust-path" / "lttngust"
-        if not link.exists():
-            link.symlink_to(LTTNGUST)
-        env["PYTHONPATH"] = str(out / "lttngust-path")
+        env["PYTHONPATH"] = lttngust_path(out)
         mode = "lttngust"
     cmd = [py["python"], str(BENCH / "workloads" / "logging_records.py"), mode, str(REPEAT)]
     if cfg in ("pyust", "lttngust"):
@@ -119,6 +124,56 @@ def run_logging(cfg, py, daemon, out, exes):
             value = float(sh(cmd, env=env))
         return value, rec.discarded
     return float(sh(cmd, env=env)), 0
+
+
+# A program whose first line logs below the root's level.
+STARTUP_PROGRAM = "import logging; logging.getLogger('start').info('first line')"
+STARTUP_RUNS = 20
+
+
+def run_startup(cfg, py, daemon, out, exes):
+    """ms from exec to exit of a one-line program: without pyust (plain), with
+    LTTng-UST alone preloaded (lttng-ust: its own registration), with pyust and
+    no session daemon at all, with pyust and a daemon, and with lttngust
+    imported. "-session": under a session that wants every Python logger."""
+    env = dict(daemon.env)
+    cmd = [py["python"], "-c", STARTUP_PROGRAM]
+    if cfg.startswith("lttng-ust"):
+        env["LD_PRELOAD"] = "liblttng-ust.so.1"
+    elif cfg.startswith("pyust"):
+        env["LD_PRELOAD"] = libpyust(py)
+    elif cfg == "lttngust":
+        env["PYTHONPATH"] = lttngust_path(out)
+        cmd = [py["python"], "-c", "import lttngust; " + STARTUP_PROGRAM]
+    harness = [sys.executable, str(BENCH / "workloads" / "startup.py"), str(STARTUP_RUNS),
+               "--", *cmd]
+    if cfg == "pyust-no-daemon":
+        harness, env = apart(harness, env)
+    if cfg.endswith("-session"):
+        with Recording(daemon, out, "--python") as rec:
+            value = float(sh(harness, env=env))
+        return value, rec.discarded
+    return float(sh(harness, env=env)), 0
+
+
+def bench_startup(py, daemon, out, exes, results):
+    configs = ["plain", "lttng-ust", "lttng-ust-session", "pyust-no-daemon", "pyust",
+               "pyust-session"] + (["lttngust"] if os.path.isdir(LTTNGUST) else [])
+    med, lost = interleaved(configs, lambda c: run_startup(c, py, daemon, out, exes))
+    ratios = {"pyust-no-daemon/plain": med["pyust-no-daemon"] / med["plain"],
+              "pyust/lttng-ust": med["pyust"] / med["lttng-ust"],
+              "pyust-session/lttng-ust-session": med["pyust-session"] / med["lttng-ust-session"]}
+    if "lttngust" in med:
+        ratios["pyust/lttngust"] = med["pyust"] / med["lttngust"]
+    row = {"python": py["python"], "version": py["version"], "workload": "startup",
+           "ms": med, "discarded_events": lost, "ratios": ratios}
+    results["runs"].append(row)
+    print(f"\n{py['python']} (Python {py['version']}), startup, median of {ROUNDS} rounds of"
+          f" the median of {STARTUP_RUNS} runs, ms from exec to exit")
+    for c in configs:
+        print(f"  {c:16s} {med[c]:9.2f}")
+    for k, v in ratios.items():
+        print(f"  {k:32s} {v:6.2f}", flush=True)
 
 
 def reaction(py, daemon, out):
@@ -254,6 +309,8 @@ def main():
                 bench_native(py, daemon, out, exes, results)
             if "reaction" in SELECTED:
                 bench_reaction(py, daemon, out, results)
+            if "startup" in SELECTED:
+                bench_startup(py, daemon, out, exes, results)
     finally:
         daemon.stop()
     dest = Path(os.environ.get("PYUST_BENCH_OUT", BENCH.parent / "build" / "bench"))

@@ -88,13 +88,14 @@ static void set_attached(int v)
 }
 
 /*
- * orig(logger, *args, **kw), args and keyword values as vectorcall passes
- * them. Not under ASan: CPython ends a daemon thread that logs at exit with
+ * fn(self, *args, **kw), args and keyword values as vectorcall passes them.
+ * Not under ASan: CPython ends a daemon thread that logs at exit with
  * pthread_exit, whose unwinding leaves small's redzones set for the thread's
  * last functions to trip on.
  */
-__attribute__((no_sanitize("address"))) static PyObject *
-call_orig(PyObject *logger, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
+__attribute__((no_sanitize("address"))) PyObject *pyust_call_self(PyObject *fn, PyObject *self,
+								  PyObject *const *args,
+								  Py_ssize_t n, PyObject *kwnames)
 {
 	Py_ssize_t all = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
 	PyObject *small[8], **v = small, *r;
@@ -102,9 +103,9 @@ call_orig(PyObject *logger, PyObject *const *args, Py_ssize_t n, PyObject *kwnam
 	if (all + 2 > (Py_ssize_t)(sizeof(small) / sizeof(small[0])) &&
 	    !(v = PyMem_Malloc((size_t)(all + 2) * sizeof(*v))))
 		return PyErr_NoMemory();
-	v[1] = logger;
+	v[1] = self;
 	memcpy(v + 2, args, (size_t)all * sizeof(*v));
-	r = PyObject_Vectorcall(orig, v + 1, (size_t)(n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+	r = PyObject_Vectorcall(fn, v + 1, (size_t)(n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
 				kwnames);
 	if (v != small)
 		PyMem_Free(v);
@@ -138,7 +139,7 @@ static PyObject *call_handlers(PyObject *logger, PyObject *const *args, size_t n
 		recorded = prev;
 		Py_RETURN_NONE;
 	}
-	r = call_orig(logger, args, n, kwnames);
+	r = pyust_call_self(orig, logger, args, n, kwnames);
 	recorded = prev;
 	return r;
 }

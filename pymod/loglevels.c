@@ -178,27 +178,15 @@ static bool session_asks(PyObject *logger, long level)
 	return asks;
 }
 
-/*
- * orig(self, *args, **kw), with no record of this thread made for LTTng
- * alone. Not under ASan: see call_orig in logging.c.
- */
-__attribute__((no_sanitize("address"))) static PyObject *
-call_orig(struct method *m, PyObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
+/* orig(self, *args, **kw), with no record of this thread made for LTTng alone. */
+static PyObject *call_orig(struct method *m, PyObject *self, PyObject *const *args, Py_ssize_t n,
+			   PyObject *kwnames)
 {
-	Py_ssize_t all = n + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-	PyObject *small[8], **v = small, *r, *prev = forced;
+	PyObject *r, *prev = forced;
 
-	if (all + 2 > (Py_ssize_t)(sizeof(small) / sizeof(small[0])) &&
-	    !(v = PyMem_Malloc((size_t)(all + 2) * sizeof(*v))))
-		return PyErr_NoMemory();
-	v[1] = self;
-	memcpy(v + 2, args, (size_t)all * sizeof(*v));
 	forced = NULL;
-	r = PyObject_Vectorcall(m->orig, v + 1, (size_t)(n + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-				kwnames);
+	r = pyust_call_self(m->orig, self, args, n, kwnames);
 	forced = prev;
-	if (v != small)
-		PyMem_Free(v);
 	return r;
 }
 

@@ -43,6 +43,8 @@ bool pyust_log_wanted(void);
 void pyust_log_apply(void);
 void pyust_log_forget(void);
 PyObject *pyust_log_handler_type(void);
+PyObject *pyust_call_self(PyObject *fn, PyObject *self, PyObject *const *args, Py_ssize_t n,
+			  PyObject *kwnames);
 int pyust_loglevels_attach(PyObject *logging, PyObject *logger_cls, PyObject *root);
 void pyust_loglevels_detach(void);
 bool pyust_loglevels_forced(PyObject *logger);

@@ -27,7 +27,7 @@ def test_bench_runs_every_configuration(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     rows = {r["workload"]: r for r in results["runs"]}
-    assert set(rows) == {"fib", "objects", "service", "logging", "native", "reaction"}
+    assert set(rows) == {"fib", "objects", "service", "logging", "native", "reaction", "startup"}
     version = tuple(map(int, py["version"].split(".")))
     calls = {"plain", "idle", "traced", "cprofile", "setprofile", "floor"}
     if version >= (3, 12):
@@ -43,6 +43,13 @@ def test_bench_runs_every_configuration(tmp_path):
         assert all(v > 0 for v in rows[w]["ns_per_call"].values()), rows[w]
         assert rows[w]["discarded_events"] == 0, rows[w]
     assert all(v >= 0 for v in rows["reaction"]["ms"].values())
+    startup = {"plain", "lttng-ust", "lttng-ust-session", "pyust-no-daemon", "pyust",
+               "pyust-session"}
+    if Path("/usr/lib/python3/dist-packages/lttngust").is_dir():
+        startup.add("lttngust")
+    assert set(rows["startup"]["ms"]) == startup
+    assert all(v > 0 for v in rows["startup"]["ms"].values())
+    assert rows["startup"]["discarded_events"] == 0
     csv = (tmp_path / "out" / "results.csv").read_text().splitlines()
     assert csv[0] == "python,version,workload,config,ns_per_call"
     assert len(csv) == 1 + sum(len(r["ns_per_call"]) for r in results["runs"] if "ns_per_call" in r)
