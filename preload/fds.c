@@ -66,6 +66,11 @@ static int sys_close_range(unsigned int first, unsigned int last, int flags)
 	return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+static int close_now(int fd)
+{
+	return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
+}
+
 static __attribute__((constructor)) void fds_init(void)
 {
 	unsigned int i;
@@ -107,16 +112,27 @@ int pyust_fd_keep(int fd)
 {
 	unsigned int i;
 
+	if (fd < 0)
+		return fd;
+	/* 0 to 2 are the standard streams' numbers, even closed: as LTTng-UST, move away. */
+	if (fd <= 2) {
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (moved < 0)
+			return -1;
+		close_now(fd);
+		fd = moved;
+	}
 	for (i = 0; i < MAX_OWN; i++) {
 		int free_slot = -1;
 
 		if (__atomic_compare_exchange_n(&own[i].cur, &free_slot, fd, false,
 						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 			__atomic_store_n(&own[i].orig, fd, __ATOMIC_RELAXED);
-			return 0;
+			return fd;
 		}
 	}
-	return -1;
+	return fd; /* not kept: the table is full */
 }
 
 int pyust_fd(int fd)
@@ -140,7 +156,7 @@ int pyust_fd_close(int fd)
 		__atomic_store_n(&own[i].orig, -1, __ATOMIC_RELAXED);
 		break;
 	}
-	return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
+	return close_now(fd);
 }
 
 static __thread bool probed;
@@ -253,7 +269,7 @@ static int close_range_but_own(unsigned int first, unsigned int last, int flags)
 PYUST_EXPORT int close(int fd)
 {
 	if (!protecting())
-		return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
+		return close_now(fd);
 	if (is_own(fd)) {
 		errno = EBADF;
 		return -1;

@@ -61,8 +61,10 @@ PYUST_EXPORT int pyust_audit_count(void);
 
 /*
  * pyust's own descriptors, kept open whatever the program closes (fds.c):
- * keep registers one; pyust_fd gives the number it has now (a dup2 of the
- * program's onto it moved it); pyust_fd_close closes it for good.
+ * keep registers one and returns the number to use (moved above 2 if it was
+ * a standard stream's, -1 if that failed); pyust_fd gives the number it has
+ * now (a dup2 of the program's onto it moved it); pyust_fd_close closes it
+ * for good.
  */
 PYUST_EXPORT int pyust_fd_keep(int fd);
 PYUST_EXPORT int pyust_fd(int fd);

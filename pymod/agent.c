@@ -123,9 +123,7 @@ static void reset_state(struct conn *c)
  */
 static int kept(int fd)
 {
-	if (fd >= 0 && pyust_fd_keep(fd) < 0)
-		pyust_debug("agent: descriptor %d is not kept from the program's close", fd);
-	return fd;
+	return fd < 0 ? fd : pyust_fd_keep(fd);
 }
 
 static long long now_ms(void)
@@ -580,8 +578,10 @@ int pyust_agent_start(void)
 		pyust_debug(NULL);
 		if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -1;
-		kept(wake[0]);
-		kept(wake[1]);
+		wake[0] = kept(wake[0]);
+		wake[1] = kept(wake[1]);
+		if (wake[0] < 0 || wake[1] < 0)
+			return -1;
 		init_settled();
 		init_conns();
 		started = true;

@@ -150,7 +150,8 @@ static int register_hooks(PyObject *m)
 			   "after_in_child", PyObject_GetAttrString(m, "_after_fork_in_child"));
 	r = NULL;
 	if (kw) {
-		PyObject *os = PyImport_ImportModule("os");
+		/* posix, built in, not os: a program started with -S has not imported os. */
+		PyObject *os = PyImport_ImportModule("posix");
 		PyObject *reg = os ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
 		PyObject *args = PyTuple_New(0);
 

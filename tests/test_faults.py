@@ -144,6 +144,27 @@ def test_program_closes_every_descriptor(py, rec, tmp_path, how):
     assert [e.f["msg"] for e in trace.named("lttng_python:event")] == ["before", "after"]
 
 
+STDIN_CLOSED = """
+import os
+try:
+    os.fstat(0)
+    print("0 is open")
+except OSError as e:
+    print("0 is closed", e.errno)
+"""
+
+
+def test_started_with_standard_streams_closed(py, rec):
+    """A program started with its stdin closed finds it closed: pyust's sockets
+    and pipe, made at the start, never take the numbers 0 to 2 (as
+    posix_spawn's POSIX_SPAWN_CLOSE tests do in CPython's test_posix)."""
+    cmd = ["sh", "-c", 'exec 0<&- && exec "$0" -c "$1"', py["python"], STDIN_CLOSED]
+    plain = subprocess.run(cmd, capture_output=True, timeout=60, env=rec.env(py, preload=False))
+    proc, trace = rec.run(cmd, py, events=("python:*",), logging=[["-a"]])
+    assert plain.stdout.startswith(b"0 is closed")
+    assert (proc.stdout, proc.stderr) == (plain.stdout, plain.stderr)
+
+
 OS_EXIT = """
 import os
 def inner():

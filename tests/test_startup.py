@@ -5,6 +5,7 @@ import os
 import pty
 import select
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -113,6 +114,24 @@ def test_plugin_loaded_locally(py, rec, helpers):
     proc, trace = rec.run([str(host), str(plugin)], py)
     assert proc.stdout == b"plugin ran\n"
     assert proc.stderr == b""
+
+
+MODULES = "import sys, json; print(json.dumps([sorted(sys.modules), sys.builtin_module_names]))"
+
+
+def test_imports_nothing_of_the_program(py, rec):
+    """pyust imports no module of the standard library that the program did not
+    (CPython's ensure_lazy_imports tests look, with -S): only its own and built-in
+    ones (atexit, gc, posix)."""
+    import json
+
+    cmd = [py["python"], "-S", "-c", MODULES]
+    plain = subprocess.run(cmd, capture_output=True, timeout=60, env=rec.env(py, preload=False))
+    proc, _ = rec.run(cmd, py, events=("python:*",), logging=[["-a"]])
+    before, builtin = json.loads(plain.stdout)
+    after, _ = json.loads(proc.stdout)
+    extra = set(after) - set(before) - {"pyust"}
+    assert extra <= set(builtin), extra
 
 
 @pytest.mark.parametrize("cmd", [["sh", "-c", "echo hello; echo err >&2"],
