@@ -113,12 +113,14 @@ ALLOWED = [
     Allowed(("3.12", "3.13", "3.14"), "test.test_sys_settrace.*.test_20_async_for_loop",
             "pass", "fail",
             "peval", SETTRACE_ASYNC_FOR),
-    Allowed(("3.11", "3.12"), "test.test_dis.*.test_loop_quicken", "pass", "fail", "peval",
+    Allowed(("3.11", "3.12", "3.14", "3.15"), "test.test_dis.*.test_loop_quicken", "pass",
+            "fail", "peval",
             "while a PEP 523 hook is set the specializer refuses Python-to-Python call "
             "specializations (SPEC_FAIL_CALL_PEP_523), and the test compares quickened bytecode"),
-    Allowed(("3.12",), "test.test_call.TestRecursion.test_super_deep", "pass", "error",
-            "peval", "with a PEP 523 hook every Python call recurses in C, and 90000 nested "
-            "calls raise RecursionError (README: beyond about 12000 frames)"),
+    Allowed(("3.12", "3.14", "3.15"), "test.test_call.TestRecursion.test_super_deep", "pass",
+            "error", "peval", "with a PEP 523 hook every Python call recurses in C, and 90000 "
+            "nested calls raise RecursionError (README: beyond about 12000 frames on 3.12, "
+            "8000 on 3.14+)"),
     Allowed(("3.12", "3.13", "3.14", "3.15"),
             "test.test_threading.ThreadTests.test_main_thread_after_fork", "pass", "fail",
             "lttng-ust", FORK_WARNING),
@@ -156,9 +158,17 @@ class Known:
                 or key.startswith("test." + self.test + "."))
 
 
-# Differences not fixed yet and not inherent: none since test_code's (pyust's
-# per-code cache left co_extra). An entry: Known(versions, test pattern, reason).
-KNOWN = []
+# Differences not fixed yet and not inherent (tests/RELIABILITY.md). An entry:
+# Known(versions, test pattern, reason).
+KNOWN = [
+    Known(("3.14", "3.15"), "test.test_importlib.test_abc.*_SourceLoaderBytecodeTests.test_*",
+          "the bytecode the loader wrote and marshal.dumps() of the same code object later "
+          "differ by one FLAG_REF bit on the code's bytes; not given by a pass-through PEP 523 "
+          "hook; not explained yet"),
+    Known(("3.15",), "test.test_faulthandler.FaultHandlerTests.test_dump_ext_modules",
+          "a crash dump lists the extension modules outside the standard library, and pyust's "
+          "module is in sys.modules in every traced process"),
+]
 
 CATEGORIES = [  # regrtest's summary headers, longest first
     ("altered the execution environment", "env changed"),
