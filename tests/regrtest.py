@@ -162,9 +162,9 @@ class Known:
 # Known(versions, test pattern, reason).
 KNOWN = [
     Known(("3.14", "3.15"), "test.test_importlib.test_abc.*_SourceLoaderBytecodeTests.test_*",
-          "the bytecode the loader wrote and marshal.dumps() of the same code object later "
-          "differ by one FLAG_REF bit on the code's bytes; not given by a pass-through PEP 523 "
-          "hook; not explained yet"),
+          "the test marshals a code object again after running it, and 3.14+'s marshal "
+          "marks an object it may meet again by its reference count: pyust's per-code cache "
+          "holds references to the file name, name and line table of each code that ran"),
     Known(("3.15",), "test.test_faulthandler.FaultHandlerTests.test_dump_ext_modules",
           "a crash dump lists the extension modules outside the standard library, and pyust's "
           "module is in sys.modules in every traced process"),
