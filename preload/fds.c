@@ -313,16 +313,24 @@ static void make_room(int newfd)
 	}
 }
 
+/* Before the constructor ran (another library's constructor): the system call. */
+static int sys_dup3(int oldfd, int newfd, int flags)
+{
+	return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
 PYUST_EXPORT int dup2(int oldfd, int newfd)
 {
+	if (oldfd == newfd && !real_dup2)
+		return fcntl(oldfd, F_GETFD) < 0 ? -1 : newfd;
 	if (oldfd != newfd)
 		make_room(newfd);
-	return real_dup2(oldfd, newfd);
+	return real_dup2 ? real_dup2(oldfd, newfd) : sys_dup3(oldfd, newfd, 0);
 }
 
 PYUST_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	if (oldfd != newfd)
 		make_room(newfd);
-	return real_dup3(oldfd, newfd, flags);
+	return real_dup3 ? real_dup3(oldfd, newfd, flags) : sys_dup3(oldfd, newfd, flags);
 }

@@ -200,17 +200,29 @@ def old_pythons():
     return sorted(str(p) for p in root.glob("3.[5-8].*/bin/python3"))[-1:]
 
 
-@pytest.mark.parametrize("old", old_pythons() or [pytest.param(None, marks=pytest.mark.skip(
-    reason="no CPython older than 3.9 installed"))])
-def test_unsupported_python(rec, old):
-    from conftest import INTERPRETERS
-
-    py = dict(INTERPRETERS[0], python=old)
-    proc, trace = rec.run([old, "-c", "print('ok')"], py)
-    assert proc.stdout == b"ok\n"
-    lines = proc.stderr.decode().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("pyust: Python function events are off:")
-    assert trace.events == []
+@pytest.mark.parametrize("version", ["3.8.18", "3.16.0", "4.0.0"])
+def test_unsupported_python(py, rec, helpers, version):
+    """A CPython older or newer than the range runs as without pyust: native
+    events, no Python events, one line on stderr that says why. Reached with
+    a real libpython reporting that version, and with the older CPython
+    installed here, if any."""
+    exe = helpers("embed_freethreaded", py)
+    events = ("python:*", "lttng_ust_cyg_profile_fast:*")
+    proc, trace = rec.run([str(exe)], py, events=events, env={
+        "PYUST_TEST_PY_VERSION": f"{version} (main, Dec 7 2026, 00:00:00) [GCC]"})
+    assert proc.stdout == b"leaf 7 times\n"
+    major, minor = version.split(".")[:2]
+    assert proc.stderr.decode().splitlines() == [
+        f"pyust: Python function events are off: Python {major}.{minor} is not supported "
+        "(pyust supports CPython 3.9 to 3.15)", "logged"]
+    assert {e.name for e in trace.events} == {"lttng_ust_cyg_profile_fast:func_entry",
+                                              "lttng_ust_cyg_profile_fast:func_exit"}
+    for old in old_pythons():
+        proc, trace = rec.run([old, "-c", "print('ok')"], dict(py, python=old))
+        assert proc.stdout == b"ok\n"
+        lines = proc.stderr.decode().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("pyust: Python function events are off:")
+        assert trace.events == []
 
 
 def test_module_found_on_sys_path(py, rec, tmp_path):
