@@ -245,7 +245,9 @@ static int close_range_but(unsigned int first, unsigned int last, int flags, boo
 		long max = sysconf(_SC_OPEN_MAX);
 		unsigned long fd;
 
-		for (fd = first; fd <= last && (max < 0 || fd < (unsigned long)max); fd++)
+		if (max < 0)
+			max = 1 << 20; /* the kernel's default nr_open */
+		for (fd = first; fd <= last && fd < (unsigned long)max; fd++)
 			if (!keep((int)fd))
 				real_close_range((unsigned int)fd, (unsigned int)fd, flags);
 		return 0;
@@ -255,8 +257,7 @@ static int close_range_but(unsigned int first, unsigned int last, int flags, boo
 			ret = real_close_range(from, (unsigned int)set[i] - 1, flags);
 		from = (unsigned int)set[i] + 1;
 	}
-	/* from wrapped to 0: the last kept was UINT_MAX. */
-	if (ret == 0 && from <= last && !(n && from == 0))
+	if (ret == 0 && from <= last)
 		ret = real_close_range(from, last, flags);
 	return ret;
 }
