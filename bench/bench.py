@@ -16,7 +16,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "tests"))
-from pyusttest import Daemon, apart, libpyust  # noqa: E402
+from pyusttest import LTTNGUST, Daemon, apart, libpyust, lttngust_path  # noqa: E402
 
 CYG_FAST = "/usr/lib/x86_64-linux-gnu/liblttng-ust-cyg-profile-fast.so"
 ROUNDS = int(os.environ.get("PYUST_BENCH_ROUNDS", "7"))
@@ -88,19 +88,6 @@ def run_native(cfg, py, daemon, out, exes):
     with Recording(daemon, out, "lttng_ust_cyg_profile_fast:*") as rec:
         value = float(sh(cmd, env=env))
     return value, rec.discarded
-
-
-LTTNGUST = "/usr/lib/python3/dist-packages/lttngust"
-
-
-def lttngust_path(out):
-    """A directory for PYTHONPATH with lttngust alone: pure Python over
-    liblttng-ust-python-agent, any CPython can load it."""
-    (out / "lttngust-path").mkdir(exist_ok=True)
-    link = out / "lttngust-path" / "lttngust"
-    if not link.exists():
-        link.symlink_to(LTTNGUST)
-    return str(out / "lttngust-path")
 
 
 def run_logging(cfg, py, daemon, out, exes):

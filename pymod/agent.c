@@ -117,15 +117,6 @@ static void reset_state(struct conn *c)
 	pthread_mutex_unlock(&rules_lock);
 }
 
-/*
- * The program may close every descriptor, or dup2 onto ours: the preload
- * keeps ours open and moves them (fds.c), so each use asks for the number.
- */
-static int kept(int fd)
-{
-	return fd < 0 ? fd : pyust_fd_keep(fd);
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -218,7 +209,8 @@ static void try_connect(struct conn *c, int other_port)
 		later(c);
 		return;
 	}
-	c->fd = c->spare >= 0 ? c->spare : kept(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	c->fd = c->spare >= 0 ? c->spare
+			      : pyust_fd_keep(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	c->spare = -1;
 	if (c->fd < 0) {
 		settle(c);
@@ -493,9 +485,10 @@ static void init_conns(void)
 		 * number is then the same in every run (and in a parent and its
 		 * child), as a synchronous agent's would be.
 		 */
-		conns[i].spare = access(conns[i].port_file, R_OK) == 0
-					 ? kept(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
-					 : -1;
+		conns[i].spare =
+			access(conns[i].port_file, R_OK) == 0
+				? pyust_fd_keep(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0))
+				: -1;
 		/* No daemon there: nothing to wait for. */
 		conns[i].awaited = conns[i].spare >= 0;
 		n_awaited += conns[i].awaited;
@@ -578,8 +571,13 @@ int pyust_agent_start(void)
 		pyust_debug(NULL);
 		if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
 			return -1;
-		wake[0] = kept(wake[0]);
-		wake[1] = kept(wake[1]);
+		/*
+		 * The program may close every descriptor, or dup2 onto ours: the
+		 * preload keeps ours open and moves them (fds.c), so each use asks
+		 * pyust_fd() for the number.
+		 */
+		wake[0] = pyust_fd_keep(wake[0]);
+		wake[1] = pyust_fd_keep(wake[1]);
 		if (wake[0] < 0 || wake[1] < 0)
 			return -1;
 		init_settled();

@@ -412,6 +412,20 @@ def build_helper(name, py, root):
     return out_dir
 
 
+LTTNGUST = Path("/usr/lib/python3/dist-packages/lttngust")
+
+
+def lttngust_path(where):
+    """A directory under where with LTTng's lttngust alone, for PYTHONPATH: pure
+    Python over liblttng-ust-python-agent, so that every interpreter runs it."""
+    path = Path(where) / "lttngust-path"
+    link = path / "lttngust"
+    if not link.exists():
+        path.mkdir(exist_ok=True)
+        link.symlink_to(LTTNGUST)
+    return str(path)
+
+
 def apart(cmd, env):
     """cmd and env for a run with a /run/lttng of its own (as root): no session
     daemon there, and none it starts meets the suite's."""

@@ -80,6 +80,12 @@ def _since(version, v):
     return have[:2] == want[:2] and have >= want
 
 
+def _applies(versions, version):
+    """Whether an Allowed or Known entry of these versions holds for version."""
+    return any(version == v or version.startswith(v + ".") or _since(version, v)
+               for v in versions)
+
+
 @dataclass
 class Allowed:
     """A difference inherent to what pyust must load, and how to reproduce it
@@ -93,8 +99,7 @@ class Allowed:
     sometimes: bool = False  # happens to some of the tests, in some runs only
 
     def applies(self, version):
-        return any(version == v or version.startswith(v + ".") or _since(version, v)
-                   for v in self.versions)
+        return _applies(self.versions, version)
 
     def matches(self, key, baseline, traced):
         return fnmatch.fnmatchcase(key, self.test) and (baseline, traced) == (self.baseline,
@@ -163,7 +168,7 @@ class Known:
     reason: str
 
     def applies(self, version):
-        return any(version == v or version.startswith(v + ".") for v in self.versions)
+        return _applies(self.versions, version)
 
     def matches(self, key, baseline, traced):
         return (fnmatch.fnmatchcase(key, self.test) or key == "test." + self.test

@@ -3,21 +3,18 @@
 agent protocol spoken to a real session daemon."""
 
 import json
-import shutil
 import subprocess
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
 from conftest import INTERPRETERS
-from pyusttest import PROGRAMS, daemon_cycle, module_dir
+from pyusttest import LTTNGUST, PROGRAMS, daemon_cycle, lttngust_path, module_dir
 
 APP = str(PROGRAMS / "logging_app.py")
 LEVELS_APP = str(PROGRAMS / "levels_app.py")
 ALL = [["-a"]]
-LTTNGUST = Path("/usr/lib/python3/dist-packages/lttngust")
 
 
 def records(trace):
@@ -69,14 +66,9 @@ def test_session_filters(py, rec, tmp_path):
         assert got, k
 
 
-def lttngust_path(tmp_path):
-    """A directory with lttngust alone (pure Python, over LTTng-UST's
-    liblttng-ust-python-agent), for PYTHONPATH: every interpreter can run it."""
+def reference_path(tmp_path):
     assert LTTNGUST.is_dir(), "python3-lttngust is not installed (.ci/debian-packages)"
-    path = tmp_path / "lttngust-path"
-    if not path.exists():
-        shutil.copytree(LTTNGUST, path / "lttngust")
-    return str(path)
+    return lttngust_path(tmp_path)
 
 
 def record_key(r):
@@ -115,7 +107,7 @@ def test_records_as_lttngust(py, rec, tmp_path):
     proc, got = under_sessions(rec, LEVEL_RULES, [py["python"], LEVELS_APP], rec.env(py))
     _, want = under_sessions(rec, LEVEL_RULES, [py["python"], LEVELS_APP, "lttngust"],
                              rec.env(py, preload=False,
-                                     extra={"PYTHONPATH": lttngust_path(tmp_path)}))
+                                     extra={"PYTHONPATH": reference_path(tmp_path)}))
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, plain.stdout, plain.stderr)
     assert b"debug" not in plain.stdout + plain.stderr
     for rule, g, w in zip(LEVEL_RULES, got, want):
@@ -189,7 +181,7 @@ def test_sessions_over_time_as_lttngust(py, rec, tmp_path):
     got, out, err = sessions_over_time(rec, cmd, rec.env(py))
     ref = [py["python"], "-c", "import lttngust\n" + STEPS_APP]
     want, _, _ = sessions_over_time(rec, ref, rec.env(py, preload=False, extra={
-        "PYTHONPATH": lttngust_path(tmp_path)}))
+        "PYTHONPATH": reference_path(tmp_path)}))
     assert (out, err) == (plain.stdout, plain.stderr)
     assert got == want
     # Every level of both loggers while a lived (1 to 4), debug of app while b's
@@ -254,7 +246,7 @@ def test_lttng_list_python(py, rec, tmp_path):
     got = listed_loggers(rec, [py["python"], "-c", LIST_APP], rec.env(py))
     want = listed_loggers(rec, [py["python"], "-c", "import lttngust\n" + LIST_APP],
                           rec.env(py, preload=False,
-                                  extra={"PYTHONPATH": lttngust_path(tmp_path)}))
+                                  extra={"PYTHONPATH": reference_path(tmp_path)}))
     assert got == want == sorted(["shop", "shop.cart", "caf\u00e9", "deep", "deep.a",
                                   "deep.a.b"])
 
